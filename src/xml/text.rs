@@ -1,0 +1,69 @@
+//! Text-level guarantees for XML that vitrine sends: characters that XML 1.0 forbids
+//! never reach a response, whatever a stored record holds (OAI-TRAPS "Envelope").
+
+use std::borrow::Cow;
+
+/// Returns `text` without characters illegal in XML 1.0: C0 controls other than TAB,
+/// LF and CR, and U+FFFE / U+FFFF. Borrows when nothing needs removing (the usual case).
+pub fn strip_illegal_chars(text: &[u8]) -> Cow<'_, [u8]> {
+    match text.iter().position(|b| is_illegal_start(text, *b)) {
+        None => Cow::Borrowed(text),
+        Some(first) => {
+            let mut out = Vec::with_capacity(text.len());
+            out.extend_from_slice(&text[..first]);
+            let mut i = first;
+            while i < text.len() {
+                let b = text[i];
+                if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') {
+                    i += 1;
+                } else if is_nonchar_at(text, i) {
+                    i += 3;
+                } else {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+            Cow::Owned(out)
+        }
+    }
+}
+
+fn is_illegal_start(_text: &[u8], b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF
+}
+
+/// U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+fn is_nonchar_at(text: &[u8], i: usize) -> bool {
+    text.len() >= i + 3
+        && text[i] == 0xEF
+        && text[i + 1] == 0xBF
+        && matches!(text[i + 2], 0xBE | 0xBF)
+}
+
+/// Same as [`strip_illegal_chars`] for `str`.
+pub fn strip_illegal_str(text: &str) -> Cow<'_, str> {
+    match strip_illegal_chars(text.as_bytes()) {
+        Cow::Borrowed(_) => Cow::Borrowed(text),
+        // Removing whole characters from valid UTF-8 leaves valid UTF-8.
+        Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_text_is_borrowed() {
+        assert!(matches!(
+            strip_illegal_chars("Grüße\t\n".as_bytes()),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn controls_and_nonchars_are_removed() {
+        let dirty = "a\u{1}b\u{FFFE}c\u{FFFF}d\u{FFFD}e\u{1F}";
+        assert_eq!(strip_illegal_str(dirty), "abcd\u{FFFD}e");
+    }
+}
