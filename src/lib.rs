@@ -1,4 +1,8 @@
 //! vitrine: an OAI-PMH 2.0 data provider for digitised collections with built-in
 //! ZVDD METS/MODS validation.
 
+pub mod config;
+pub mod domain;
+pub mod formats;
+pub mod store;
 pub mod xml;

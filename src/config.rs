@@ -1,0 +1,339 @@
+//! Configuration: a TOML file (see `config/vitrine.example.toml`) overlaid by environment
+//! variables. `VITRINE_SECTION__KEY=value` sets `[section] key = value`; nested keys use
+//! `__` as separator, e.g. `VITRINE_DOMAINS__ULB__PAGE_SIZE=50` or
+//! `VITRINE_DATABASE__URL=postgres://…`. Values are read as TOML scalars when they parse
+//! as such (`true`, `42`), else as strings.
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The annotated default configuration, printed by `vitrine print-config`.
+pub const EXAMPLE: &str = include_str!("../config/vitrine.example.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// HTTP server settings.
+    pub server: ServerConfig,
+    /// Database connection.
+    pub database: DatabaseConfig,
+    /// OAI-PMH settings shared by every domain.
+    pub oai: OaiConfig,
+    /// Ingest limits.
+    pub ingest: IngestConfig,
+    /// Per-domain settings, keyed by domain name.
+    pub domains: BTreeMap<String, DomainConfig>,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub bind: String,
+    /// Requests served at once before answering 503 with Retry-After.
+    pub max_concurrent_requests: usize,
+    /// Seconds announced in Retry-After when overloaded.
+    pub retry_after_seconds: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8080".into(),
+            max_concurrent_requests: 64,
+            retry_after_seconds: 10,
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub url: String,
+    /// Connections in the pool.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://./vitrine-data/vitrine.db".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+/// `[oai]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OaiConfig {
+    /// Secret that signs resumption tokens; empty: generated once and kept in the database,
+    /// so every instance sharing the database shares it.
+    pub token_secret: String,
+    /// How long a resumption token stays valid, in hours (at least 24).
+    pub token_lifetime_hours: u32,
+}
+
+impl Default for OaiConfig {
+    fn default() -> Self {
+        OaiConfig {
+            token_secret: String::new(),
+            token_lifetime_hours: 168,
+        }
+    }
+}
+
+/// `[ingest]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Largest METS document accepted, in bytes.
+    pub max_document_bytes: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            max_document_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[domains.DNAME]`: settings of one domain. Unset values are inherited from the parent
+/// domain where that makes sense (repository identifier, admin e-mails, institution).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DomainConfig {
+    /// Identify's repositoryName (default: the domain's title).
+    pub repository_name: Option<String>,
+    /// Identify's adminEmail (one or more).
+    pub admin_emails: Vec<String>,
+    /// The repository identifier in OAI identifiers (`oai:{this}:{localId}`).
+    pub repository_identifier: Option<String>,
+    /// Records per ListRecords/ListIdentifiers response (default 100).
+    pub page_size: Option<u32>,
+    /// `oai.*` settings of this domain.
+    pub oai: DomainOaiConfig,
+    /// Sets defined on this domain besides its sub-domains.
+    pub sets: Vec<ConfiguredSet>,
+    /// The institution that owns the records (used by ZVDD repairs).
+    pub institution: Institution,
+    /// `recordIdentifier/@source` for this domain's records.
+    pub record_identifier_source: Option<String>,
+}
+
+/// `[domains.DNAME.oai]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DomainOaiConfig {
+    /// Which optional formats are switched on.
+    pub formats: FormatSwitches,
+    /// Optional HTTP Basic credentials for this domain's endpoint.
+    pub auth: Option<BasicAuth>,
+}
+
+/// `[domains.DNAME.oai.formats]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FormatSwitches {
+    /// `zmets` (METS after ZVDD repairs, exported records only).
+    pub zmets: Switch,
+    /// `zmods` (the MODS of zmets).
+    pub zmods: Switch,
+}
+
+/// `{ on = true }`
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Switch {
+    /// Whether the format is switched on.
+    pub on: bool,
+}
+
+/// HTTP Basic credentials.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A set defined by configuration: records of the domain (and its sub-domains) whose
+/// primary MODS carries one of the given `mods:classification` values.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfiguredSet {
+    /// One setSpec segment, e.g. `geschichte`.
+    pub spec: String,
+    /// setName.
+    pub name: String,
+    /// Optional setDescription text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `mods:classification` values (compared after trimming, case-sensitive).
+    pub classifications: Vec<String>,
+}
+
+/// Owner data for `dv:rights` and the pages.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Institution {
+    /// Name of the owning institution.
+    pub name: Option<String>,
+    /// URL of its logo.
+    pub logo: Option<String>,
+    /// Its web site.
+    pub site_url: Option<String>,
+    /// Contact address.
+    pub contact: Option<String>,
+}
+
+impl Config {
+    /// Loads the file (if given) and applies `VITRINE_*` environment overrides.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut value = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read configuration {}", path.display()))?;
+                text.parse::<toml::Table>().with_context(|| {
+                    format!("configuration {} is not valid TOML", path.display())
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        apply_environment(&mut value, std::env::vars())?;
+        let config: Config = toml::Value::Table(value)
+            .try_into()
+            .context("configuration has an invalid setting")?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Settings of one domain (defaults when the file says nothing about it).
+    pub fn domain(&self, name: &str) -> DomainConfig {
+        self.domains.get(name).cloned().unwrap_or_default()
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.oai.token_lifetime_hours < 24 {
+            bail!("oai.token_lifetime_hours must be at least 24");
+        }
+        for (name, domain) in &self.domains {
+            if let Some(id) = &domain.repository_identifier {
+                crate::domain::check_repository_identifier(id)
+                    .with_context(|| format!("domains.{name}.repository_identifier"))?;
+            }
+            if domain.page_size == Some(0) {
+                bail!("domains.{name}.page_size must be at least 1");
+            }
+            for set in &domain.sets {
+                crate::domain::SetSpec::parse(&set.spec)
+                    .ok()
+                    .filter(|s| s.segments().count() == 1)
+                    .with_context(|| {
+                        format!(
+                            "domains.{name}.sets: spec {:?} must be one setSpec segment",
+                            set.spec
+                        )
+                    })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Applies `VITRINE_A__B=value` overrides onto the TOML table.
+fn apply_environment(
+    table: &mut toml::Table,
+    vars: impl Iterator<Item = (String, String)>,
+) -> anyhow::Result<()> {
+    for (key, raw) in vars {
+        let Some(path) = key.strip_prefix("VITRINE_") else {
+            continue;
+        };
+        // Variables that are not settings.
+        if path.starts_with("TEST_") || path == "CONFIG" || path == "LOG" {
+            continue;
+        }
+        let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+        if parts.iter().any(String::is_empty) {
+            bail!("environment variable {key} does not name a setting");
+        }
+        let value = parse_scalar(&raw);
+        let mut node = &mut *table;
+        for part in &parts[..parts.len() - 1] {
+            let entry = node
+                .entry(part.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            node = entry
+                .as_table_mut()
+                .with_context(|| format!("environment variable {key}: {part} is not a section"))?;
+        }
+        node.insert(parts[parts.len() - 1].clone(), value);
+    }
+    Ok(())
+}
+
+fn parse_scalar(raw: &str) -> toml::Value {
+    match format!("v = {raw}").parse::<toml::Table>() {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.into())),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_configuration_is_valid() {
+        let table: toml::Table = EXAMPLE.parse().unwrap();
+        let config: Config = toml::Value::Table(table).try_into().unwrap();
+        config.check().unwrap();
+    }
+
+    #[test]
+    fn environment_variables_override_nested_settings() {
+        let mut table: toml::Table = "[database]\nurl = \"sqlite://a.db\"".parse().unwrap();
+        let vars = [
+            (
+                "VITRINE_DATABASE__URL".to_string(),
+                "postgres://x/y".to_string(),
+            ),
+            (
+                "VITRINE_DOMAINS__ULB__PAGE_SIZE".to_string(),
+                "50".to_string(),
+            ),
+            (
+                "VITRINE_DOMAINS__ULB__OAI__FORMATS__ZMETS__ON".to_string(),
+                "true".to_string(),
+            ),
+            (
+                "VITRINE_TEST_POSTGRES_URL".to_string(),
+                "ignored".to_string(),
+            ),
+        ];
+        apply_environment(&mut table, vars.into_iter()).unwrap();
+        let config: Config = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(config.database.url, "postgres://x/y");
+        let ulb = config.domain("ulb");
+        assert_eq!(ulb.page_size, Some(50));
+        assert!(ulb.oai.formats.zmets.on);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let table: toml::Table = "[server]\nbnd = \"x\"".parse().unwrap();
+        assert!(toml::Value::Table(table).try_into::<Config>().is_err());
+    }
+}

@@ -1,0 +1,353 @@
+//! Reading a METS document at ingest: checks that it is METS, finds what vitrine needs
+//! to store and index it (local id, parent reference, title, collections), and renders
+//! the formats that are derived from it once (`mets` embed form, `mods`, `oai_dc`).
+
+use super::{crosswalk, METS_NS, MODS_NS, XLINK_NS, XSI_NS};
+use crate::xml::{parse, ParseError, ParseLimits};
+use libxml::tree::{Document, Node, SaveOptions};
+use libxml::xpath::Context;
+
+/// What ingest learns from one METS document.
+#[derive(Debug, Clone)]
+pub struct MetsRecord {
+    /// Local id from the primary MODS `recordInfo/recordIdentifier`, else `mets/@OBJID`.
+    pub local_id: Option<String>,
+    /// Candidate local ids of the parent (anchor): from the `mptr` of the div enclosing
+    /// the record's own div, and from `relatedItem[@type='host']`'s recordIdentifier.
+    pub parent_refs: Vec<String>,
+    /// Main title, for people.
+    pub title: Option<String>,
+    /// `mods:classification` values of the primary MODS (digital collections).
+    pub classifications: Vec<String>,
+    /// The METS root element as UTF-8, without XML declaration or prolog: what the
+    /// `mets` format embeds.
+    pub mets: Vec<u8>,
+    /// The primary MODS as a standalone element with its namespaces and schema location.
+    pub mods: Option<String>,
+    /// Dublin Core crosswalked from the MODS (`None` when there is no MODS).
+    pub dc: Option<String>,
+}
+
+/// Why a document is not accepted as METS.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum MetsError {
+    /// Not well-formed or unsafe XML (SPEC §4: 400 with line and column).
+    #[error("{0}")]
+    Xml(#[from] ParseError),
+    /// Well-formed, but not METS (SPEC §4: 422).
+    #[error("not a METS document: the root element is {found}, expected mets:mets in {METS_NS}")]
+    NotMets {
+        /// The root element found, as `{namespace}name`.
+        found: String,
+    },
+    /// The MODS could not be crosswalked.
+    #[error("{0}")]
+    Crosswalk(#[from] crosswalk::CrosswalkError),
+}
+
+/// Reads a METS document.
+pub fn read(bytes: &[u8], limits: ParseLimits) -> Result<MetsRecord, MetsError> {
+    let doc = parse(bytes, limits)?;
+    let root = doc.get_root_element().ok_or(MetsError::NotMets {
+        found: "nothing".into(),
+    })?;
+    let ns = root
+        .get_namespace()
+        .map(|n| n.get_href())
+        .unwrap_or_default();
+    if root.get_name() != "mets" || ns != METS_NS {
+        return Err(MetsError::NotMets {
+            found: format!("{{{ns}}}{}", root.get_name()),
+        });
+    }
+    let mut ctx = Context::new(&doc).map_err(|_| MetsError::NotMets {
+        found: "an unreadable document".into(),
+    })?;
+    for (prefix, href) in [("mets", METS_NS), ("mods", MODS_NS), ("xlink", XLINK_NS)] {
+        let _ = ctx.register_namespace(prefix, href);
+    }
+    let primary_div = "(//mets:structMap[@TYPE='LOGICAL']//mets:div[@DMDID])[1]";
+    let dmd_id = value(&ctx, &format!("string({primary_div}/@DMDID)"));
+    let dmd_id = dmd_id.split_whitespace().next().unwrap_or("").to_string();
+    let mods_node = first_node(
+        &mut ctx,
+        &format!(
+            "/mets:mets/mets:dmdSec[@ID='{}']/mets:mdWrap/mets:xmlData/mods:mods",
+            xpath_literal_body(&dmd_id)
+        ),
+    )
+    .or_else(|| {
+        first_node(
+            &mut ctx,
+            "/mets:mets/mets:dmdSec/mets:mdWrap/mets:xmlData/mods:mods",
+        )
+    });
+
+    let mut record = MetsRecord {
+        local_id: None,
+        parent_refs: Vec::new(),
+        title: None,
+        classifications: Vec::new(),
+        mets: embed_form(bytes, &doc, &root),
+        mods: None,
+        dc: None,
+    };
+
+    let mptr = value(
+        &ctx,
+        &format!("string({primary_div}/ancestor::mets:div[mets:mptr][1]/mets:mptr[1]/@xlink:href)"),
+    );
+    if let Some(key) = parent_key_from_href(&mptr) {
+        record.parent_refs.push(key);
+    }
+
+    if let Some(mods) = &mods_node {
+        let _ = ctx.set_context_node(mods);
+        let id = value(
+            &ctx,
+            "normalize-space(mods:recordInfo/mods:recordIdentifier[1])",
+        );
+        if !id.is_empty() {
+            record.local_id = Some(id);
+        }
+        let host = value(
+            &ctx,
+            "normalize-space(mods:relatedItem[@type='host']/mods:recordInfo/mods:recordIdentifier[1])",
+        );
+        if !host.is_empty() && !record.parent_refs.contains(&host) {
+            record.parent_refs.push(host);
+        }
+        let title = value(
+            &ctx,
+            "normalize-space((mods:titleInfo[not(@type)]/mods:title | mods:titleInfo/mods:title)[1])",
+        );
+        if !title.is_empty() {
+            record.title = Some(title);
+        }
+        record.classifications = ctx
+            .findvalues("mods:classification", Some(mods))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let standalone = standalone_mods(mods)?;
+        record.mods = Some(serialize_root(&standalone));
+        record.dc = Some(crosswalk::mods_to_dc(standalone)?);
+    }
+    if record.local_id.is_none() {
+        let objid = root.get_attribute("OBJID").unwrap_or_default();
+        if !objid.trim().is_empty() {
+            record.local_id = Some(objid.trim().to_string());
+        }
+    }
+    if record.title.is_none() {
+        let label = value(&ctx, &format!("normalize-space({primary_div}/@LABEL)"));
+        if !label.is_empty() {
+            record.title = Some(label);
+        }
+    }
+    Ok(record)
+}
+
+/// The local id a `mptr` points to: the value of an `id`/`identifier` query parameter
+/// (the local part of an OAI identifier), else the last path segment without `.xml`,
+/// else the bare value (Kitodo writes bare ids).
+pub fn parent_key_from_href(href: &str) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    let (path, query) = href.split_once('?').unwrap_or((href, ""));
+    for pair in query.split('&') {
+        if let Some((name, value)) = pair.split_once('=') {
+            if matches!(name, "id" | "identifier" | "PPN" | "ppn") && !value.is_empty() {
+                let value = percent_decode(value);
+                // oai:repo:local → local
+                let local = match value.strip_prefix("oai:").and_then(|r| r.split_once(':')) {
+                    Some((_, local)) => local.to_string(),
+                    None => value,
+                };
+                return Some(local);
+            }
+        }
+    }
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
+    let last = last.strip_suffix(".xml").unwrap_or(last);
+    let last = last.strip_suffix("_anchor").unwrap_or(last);
+    (!last.is_empty()).then(|| percent_decode(last))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn value(ctx: &Context, xpath: &str) -> String {
+    ctx.evaluate(xpath)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}
+
+fn first_node(ctx: &mut Context, xpath: &str) -> Option<Node> {
+    ctx.findnodes(xpath, None).ok()?.into_iter().next()
+}
+
+/// Ids are NCNames; anything else cannot match and is replaced by an impossible value.
+fn xpath_literal_body(id: &str) -> &str {
+    if id.contains('\'') {
+        "\u{1}"
+    } else {
+        id
+    }
+}
+
+/// The primary MODS as its own document, its namespaces declared on its root, with the
+/// schema location that ListMetadataFormats announces.
+fn standalone_mods(mods: &Node) -> Result<Document, MetsError> {
+    let text = {
+        // Serialising the subtree and re-parsing it lets libxml2 declare every namespace
+        // the subtree uses on the new root.
+        let mut doc = Document::dup_node_into_new_doc(mods)
+            .map_err(|_| crosswalk::CrosswalkError::Transform("cannot copy the MODS".into()))?;
+        let mut root = doc.get_root_element().ok_or_else(|| {
+            crosswalk::CrosswalkError::Transform("the MODS copy has no root".into())
+        })?;
+        let _ = root.remove_attribute_ns("schemaLocation", XSI_NS);
+        let xsi = match root
+            .get_namespace_declarations()
+            .into_iter()
+            .find(|n| n.get_href() == XSI_NS)
+        {
+            Some(ns) => ns,
+            None => {
+                let prefix = if root.lookup_namespace_uri("xsi").is_some() {
+                    "vitrine-xsi"
+                } else {
+                    "xsi"
+                };
+                libxml::tree::Namespace::new(prefix, XSI_NS, &mut root).map_err(|_| {
+                    crosswalk::CrosswalkError::Transform("cannot declare xsi".into())
+                })?
+            }
+        };
+        root.set_attribute_ns(
+            "schemaLocation",
+            &format!("{MODS_NS} {}", super::Format::Mods.schema()),
+            &xsi,
+        )
+        .map_err(|e| crosswalk::CrosswalkError::Transform(e.to_string()))?;
+        doc.set_root_element(&root);
+        serialize_root(&doc)
+    };
+    Ok(parse(text.as_bytes(), ParseLimits::default())?)
+}
+
+fn serialize_root(doc: &Document) -> String {
+    doc.to_string_with_options(SaveOptions {
+        no_declaration: true,
+        ..SaveOptions::default()
+    })
+    .trim()
+    .to_string()
+}
+
+/// The root element's bytes as ingested (UTF-8 input), or libxml2's UTF-8 serialisation
+/// of the root when the input uses another encoding.
+fn embed_form(bytes: &[u8], doc: &Document, root: &Node) -> Vec<u8> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    let mut start = None;
+    let mut utf8 = true;
+    loop {
+        let before = reader.buffer_position() as usize;
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Decl(decl)) => {
+                if let Some(Ok(enc)) = decl.encoding() {
+                    let enc = String::from_utf8_lossy(&enc).to_ascii_lowercase();
+                    utf8 = enc == "utf-8" || enc == "utf8";
+                }
+            }
+            Ok(Event::Start(_)) | Ok(Event::Empty(_)) => {
+                start = Some(before);
+                break;
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
+    let end = bytes.iter().rposition(|b| *b == b'>').map(|p| p + 1);
+    if let (true, Some(start), Some(end)) = (utf8, start, end) {
+        // Trailing comments or PIs after the root end with '>' too: cut at the root's end tag.
+        let slice = &bytes[start..end];
+        let slice = trim_after_root(slice);
+        if std::str::from_utf8(slice).is_ok() && !bytes.starts_with(&[0xFE, 0xFF]) {
+            return slice.to_vec();
+        }
+    }
+    doc.node_to_string(root).into_bytes()
+}
+
+/// Cuts anything after the root element's end (comments, processing instructions).
+fn trim_after_root(slice: &[u8]) -> &[u8] {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(slice);
+    let mut depth = 0usize;
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return &slice[..reader.buffer_position() as usize];
+                }
+            }
+            Ok(Event::Empty(_)) if depth == 0 => {
+                return &slice[..reader.buffer_position() as usize];
+            }
+            Ok(Event::Eof) | Err(_) => return slice,
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parent_keys_come_from_query_parameters_or_the_last_segment() {
+        let cases = [
+            ("153142340", "153142340"),
+            ("https://x.de/viewer/metsresolver?id=PPN123", "PPN123"),
+            ("https://x.de/oai?verb=GetRecord&metadataPrefix=mets&identifier=oai:x.de:1981185920/34743", "1981185920/34743"),
+            ("http://x.de/hd/oai/?verb=GetRecord&metadataPrefix=mets&identifier=737429", "737429"),
+            ("/data/export/PPN99_anchor.xml", "PPN99"),
+        ];
+        for (href, key) in cases {
+            assert_eq!(parent_key_from_href(href).as_deref(), Some(key), "{href}");
+        }
+        assert_eq!(parent_key_from_href("  "), None);
+    }
+}

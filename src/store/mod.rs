@@ -1,0 +1,237 @@
+//! Storage of domains and records behind one [`Store`] trait. The rest of vitrine sees
+//! only the trait; [`open`] picks the backend from the database URL.
+//!
+//! Both backends — SQLite (the embedded default, WAL) and PostgreSQL (several instances
+//! sharing one database) — run the same SQL through sqlx's `Any` driver, each with its own
+//! migrations (`migrations/sqlite`, `migrations/postgres`). Times are stored as Unix
+//! seconds, so nothing depends on driver-specific date types, and the one storage test
+//! story runs unchanged against both.
+
+mod records;
+mod sql;
+
+pub use sql::SqlStore;
+
+use crate::domain::DomainName;
+use async_trait::async_trait;
+
+/// A storage failure, mapped at the edges (HTTP status, exit code).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The change contradicts what is stored (e.g. the record belongs to another domain).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database could not be reached or failed.
+    #[error("database error: {0}")]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Other(anyhow::Error::new(e))
+    }
+}
+
+/// A domain (tenant) as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    /// Database id.
+    pub id: i64,
+    /// Short name.
+    pub name: DomainName,
+    /// Parent domain; `None` for the root.
+    pub parent_id: Option<i64>,
+    /// Human title.
+    pub title: String,
+    /// Creation time (Unix seconds): the earliest datestamp of an empty endpoint.
+    pub created_at: i64,
+}
+
+/// A METS record ready to be stored: everything derived from the METS is computed before
+/// the database is touched, so a record is committed whole or not at all.
+#[derive(Debug, Clone)]
+pub struct PutRecord {
+    /// Domain the record belongs to.
+    pub domain_id: i64,
+    /// Local identifier.
+    pub local_id: String,
+    /// OAI identifier, stable forever.
+    pub oai_identifier: String,
+    /// Candidate local ids of the parent.
+    pub parent_refs: Vec<String>,
+    /// Title for people.
+    pub title: Option<String>,
+    /// Configured sets the record belongs to: (owner domain id, spec).
+    pub sets: Vec<(i64, String)>,
+    /// Rendered formats: (prefix, uncompressed body).
+    pub payloads: Vec<(String, Vec<u8>)>,
+    /// Release the record (a re-import keeps an earlier release otherwise).
+    pub release: bool,
+}
+
+/// What storing a record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// A new record.
+    Created,
+    /// An existing record got new content.
+    Replaced,
+    /// Identical content was already stored; nothing changed.
+    Unchanged,
+}
+
+/// The stored state of a record, for status output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordStatus {
+    /// Database id.
+    pub id: i64,
+    /// Domain id.
+    pub domain_id: i64,
+    /// Local identifier.
+    pub local_id: String,
+    /// OAI identifier.
+    pub oai_identifier: String,
+    /// Parent record's id, when resolved.
+    pub parent_id: Option<i64>,
+    /// Title.
+    pub title: Option<String>,
+    /// Released (public).
+    pub released: bool,
+    /// Deleted (tombstone).
+    pub deleted: bool,
+    /// Last change of the stored METS or state (Unix seconds).
+    pub updated_at: i64,
+    /// Per format: (prefix, datestamp, deleted).
+    pub disseminations: Vec<(String, i64, bool)>,
+}
+
+/// A release-state change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChange {
+    /// Make public.
+    Release,
+    /// Make non-public again.
+    Withdraw,
+    /// Delete (tombstone).
+    Delete,
+}
+
+/// Which records an OAI list request selects, and where a page starts.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// metadataPrefix.
+    pub prefix: String,
+    /// Domains in scope (`None`: every domain).
+    pub domain_ids: Option<Vec<i64>>,
+    /// Configured set (owner domain id, spec), when the set is not a domain set.
+    pub configured_set: Option<(i64, String)>,
+    /// Inclusive lower bound (Unix seconds).
+    pub from: Option<i64>,
+    /// Inclusive upper bound (Unix seconds).
+    pub until: i64,
+    /// Keyset position of the last item already sent: (datestamp, record id).
+    pub after: Option<(i64, i64)>,
+    /// Items to return at most.
+    pub limit: i64,
+    /// Whether to load the metadata bodies (ListRecords) or headers only.
+    pub with_body: bool,
+}
+
+/// One record in one format, as a list or GetRecord returns it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Record id (keyset tiebreaker).
+    pub record_id: i64,
+    /// OAI identifier.
+    pub oai_identifier: String,
+    /// Datestamp in this format (Unix seconds).
+    pub datestamp: i64,
+    /// `status="deleted"` in this format.
+    pub deleted: bool,
+    /// Domain of the record.
+    pub domain_id: i64,
+    /// Configured sets: (owner domain id, spec).
+    pub sets: Vec<(i64, String)>,
+    /// Uncompressed metadata, when asked for and not deleted.
+    pub body: Option<Vec<u8>>,
+}
+
+/// The storage interface.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Every domain.
+    async fn domains(&self) -> Result<Vec<Domain>, StoreError>;
+    /// Creates a domain.
+    async fn add_domain(
+        &self,
+        name: &DomainName,
+        parent_id: Option<i64>,
+        title: &str,
+    ) -> Result<Domain, StoreError>;
+    /// Stores a record in one transaction.
+    async fn put_record(&self, record: &PutRecord, now: i64) -> Result<PutOutcome, StoreError>;
+    /// Stores several records, each whole or not at all; one result per record.
+    async fn put_records(
+        &self,
+        records: &[PutRecord],
+        now: i64,
+    ) -> Vec<Result<PutOutcome, StoreError>>;
+    /// The status of a record, by domain and local id.
+    async fn record_status(
+        &self,
+        domain_id: i64,
+        local_id: &str,
+    ) -> Result<Option<RecordStatus>, StoreError>;
+    /// Releases, withdraws or deletes a record; `Ok(false)` when it was already so.
+    async fn change_state(
+        &self,
+        domain_id: i64,
+        local_id: &str,
+        change: StateChange,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// One page of a list.
+    async fn list(&self, query: &ListQuery) -> Result<Vec<Item>, StoreError>;
+    /// How many items the list selects in all (ignores `after` and `limit`).
+    async fn count(&self, query: &ListQuery) -> Result<u64, StoreError>;
+    /// One record in one format, within the domains in scope.
+    async fn get(
+        &self,
+        oai_identifier: &str,
+        prefix: &str,
+        domain_ids: Option<&[i64]>,
+    ) -> Result<Option<Item>, StoreError>;
+    /// Formats a record is or was disseminated in: (prefix, deleted). `None`: unknown id.
+    async fn formats_of(
+        &self,
+        oai_identifier: &str,
+        domain_ids: Option<&[i64]>,
+    ) -> Result<Option<Vec<(String, bool)>>, StoreError>;
+    /// The smallest datestamp among the domains in scope.
+    async fn earliest_datestamp(
+        &self,
+        domain_ids: Option<&[i64]>,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Reads a setting, or stores `default` if absent, atomically; returns the stored value.
+    async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError>;
+}
+
+/// Opens the store named by `url` (`sqlite://PATH`, `postgres://…`), creating the SQLite
+/// file and its folder when missing, and applies the migrations.
+pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
+    SqlStore::open(url, max_connections).await
+}
+
+/// zstd-compresses a payload for storage.
+pub fn compress(bytes: &[u8]) -> Vec<u8> {
+    zstd::bulk::compress(bytes, 3).unwrap_or_else(|_| bytes.to_vec())
+}
+
+/// Decompresses a stored payload.
+pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    zstd::stream::decode_all(bytes)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("stored payload is damaged: {e}")))
+}
