@@ -2,7 +2,12 @@
 //! ZVDD METS/MODS validation.
 
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod formats;
+pub mod ingest;
+pub mod oai;
+pub mod startup;
 pub mod store;
+pub mod web;
 pub mod xml;

@@ -1,1 +1,307 @@
-fn main() {}
+//! The `vitrine` command: parses the command line and dispatches.
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use vitrine::config::{Config, EXAMPLE};
+use vitrine::domain::{DomainName, DomainTree};
+use vitrine::startup::Application;
+use vitrine::store::{self, StateChange, Store};
+
+/// vitrine: OAI-PMH 2.0 data provider for digitised collections with ZVDD METS/MODS validation.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (TOML); see `vitrine print-config`.
+    #[arg(long, global = true, env = "VITRINE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://…
+    #[arg(long, global = true)]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the OAI-PMH endpoints.
+    Serve {
+        /// Address to listen on (default from the configuration, 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Start a demo: fresh SQLite database, bundled sample collection, prints the URLs.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Manage domains.
+    Domain {
+        #[command(subcommand)]
+        command: DomainCommand,
+    },
+    /// Import METS files or folders of them into a domain.
+    Import {
+        /// Target domain.
+        #[arg(long)]
+        domain: String,
+        /// Release the imported records (make them public).
+        #[arg(long)]
+        release: bool,
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Release records (make them public).
+    Release(StateArgs),
+    /// Withdraw records (no longer public; harvesters see them as deleted).
+    Withdraw(StateArgs),
+    /// Delete records (tombstones; harvesters see them as deleted).
+    Delete(StateArgs),
+    /// Print the annotated default configuration.
+    PrintConfig,
+}
+
+#[derive(Subcommand)]
+enum DomainCommand {
+    /// Create a domain.
+    Add {
+        /// Short name (a-z, 0-9, '-', '_').
+        dname: String,
+        /// Parent domain (none: the root domain).
+        #[arg(long)]
+        parent: Option<String>,
+        /// Human title.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List domains.
+    List,
+}
+
+#[derive(clap::Args)]
+struct StateArgs {
+    /// Domain of the records.
+    #[arg(long)]
+    domain: String,
+    /// Local ids.
+    #[arg(required = true)]
+    local_ids: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VITRINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn open(cli_db: Option<&str>, config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = cli_db.unwrap_or(&config.database.url);
+    Ok(Arc::new(
+        store::open(url, config.database.max_connections).await?,
+    ))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::PrintConfig = cli.command {
+        print!("{EXAMPLE}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Command::Demo { bind } = &cli.command {
+        if cli.config.is_none() {
+            let table: toml::Table = vitrine::demo::DEMO_CONFIG.parse()?;
+            config.domains = toml::Value::Table(table).try_into::<Config>()?.domains;
+        }
+        let dir = std::env::temp_dir().join(format!("vitrine-demo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = cli
+            .database
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/demo.db", dir.display()));
+        let config = Arc::new(config);
+        let store = open(Some(&url), &config).await?;
+        if !store.domains().await?.is_empty() {
+            bail!("the demo needs an empty database; {url} has domains already");
+        }
+        for line in vitrine::demo::seed(
+            store.clone(),
+            config.clone(),
+            &vitrine::demo::fixtures_dir(),
+        )
+        .await?
+        {
+            println!("{line}");
+        }
+        let app = Application::build(config, store, bind).await?;
+        let base = format!(
+            "http://{}:{}",
+            bind.rsplit_once(':').map_or("127.0.0.1", |b| b.0),
+            app.port()
+        );
+        println!("\nvitrine demo is running (database {url})");
+        println!("  start page        {base}/");
+        println!("  OAI-PMH (root)    {base}/oai?verb=Identify");
+        println!("  OAI-PMH (zd)      {base}/zd/oai?verb=Identify");
+        println!("  all records       {base}/oai?verb=ListRecords&metadataPrefix=oai_dc");
+        println!("  newspaper set     {base}/oai?verb=ListIdentifiers&metadataPrefix=mets&set=zd");
+        println!("Stop with Ctrl-C.");
+        app.run_until_stopped().await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = Arc::new(config);
+    let store = open(cli.database.as_deref(), &config).await?;
+    match cli.command {
+        Command::Serve { bind } => {
+            let bind = bind.unwrap_or_else(|| config.server.bind.clone());
+            let app = Application::build(config, store, &bind).await?;
+            tracing::info!(port = app.port(), "serving on {bind}");
+            app.run_until_stopped().await?;
+        }
+        Command::Domain {
+            command:
+                DomainCommand::Add {
+                    dname,
+                    parent,
+                    name,
+                },
+        } => {
+            let name_parsed = DomainName::parse(&dname)?;
+            let parent_id = match parent {
+                None => None,
+                Some(p) => Some(
+                    store
+                        .domains()
+                        .await?
+                        .into_iter()
+                        .find(|d| d.name.as_str() == p)
+                        .with_context(|| format!("no domain {p}"))?
+                        .id,
+                ),
+            };
+            let domain = store
+                .add_domain(&name_parsed, parent_id, name.as_deref().unwrap_or(&dname))
+                .await?;
+            println!("created domain {} (id {})", domain.name, domain.id);
+        }
+        Command::Domain {
+            command: DomainCommand::List,
+        } => {
+            let tree = DomainTree::new(store.domains().await?, config.clone());
+            for d in tree.all() {
+                let depth = tree.lineage(d.id).len() - 1;
+                let endpoint = if d.parent_id.is_none() {
+                    "/oai".to_string()
+                } else {
+                    format!("/{}/oai", d.name)
+                };
+                println!(
+                    "{}{}\t{}\t{}",
+                    "  ".repeat(depth),
+                    d.name,
+                    d.title,
+                    endpoint
+                );
+            }
+        }
+        Command::Import {
+            domain,
+            release,
+            paths,
+        } => {
+            let tree = Arc::new(DomainTree::new(store.domains().await?, config.clone()));
+            let target = tree
+                .by_name(&domain)
+                .with_context(|| {
+                    format!("no domain {domain}; create it with `vitrine domain add`")
+                })?
+                .clone();
+            let files = vitrine::ingest::collect_files(&paths).map_err(anyhow::Error::msg)?;
+            let limits = vitrine::xml::ParseLimits {
+                max_bytes: config.ingest.max_document_bytes,
+            };
+            let started = std::time::Instant::now();
+            let report = vitrine::ingest::import(
+                store.clone(),
+                tree,
+                &target,
+                files,
+                release,
+                limits,
+                std::io::stderr().is_terminal(),
+            )
+            .await;
+            for (file, reason) in &report.failed {
+                eprintln!("{}: {reason}", file.display());
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{} files: {} created, {} replaced, {} unchanged, {} failed ({:.1} s, {:.0} records/s)",
+                report.total(),
+                report.created,
+                report.replaced,
+                report.unchanged,
+                report.failed.len(),
+                seconds,
+                report.total() as f64 / seconds.max(1e-9)
+            );
+            if !report.failed.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Release(args) => return change(store.as_ref(), &args, StateChange::Release).await,
+        Command::Withdraw(args) => {
+            return change(store.as_ref(), &args, StateChange::Withdraw).await
+        }
+        Command::Delete(args) => return change(store.as_ref(), &args, StateChange::Delete).await,
+        Command::Demo { .. } | Command::PrintConfig => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn change(
+    store: &dyn Store,
+    args: &StateArgs,
+    change: StateChange,
+) -> anyhow::Result<ExitCode> {
+    let domain = store
+        .domains()
+        .await?
+        .into_iter()
+        .find(|d| d.name.as_str() == args.domain)
+        .with_context(|| format!("no domain {}", args.domain))?;
+    let now = chrono::Utc::now().timestamp();
+    let mut failed = false;
+    for id in &args.local_ids {
+        match store.change_state(domain.id, id, change, now).await {
+            Ok(true) => println!("{id}: done"),
+            Ok(false) => println!("{id}: unchanged (already so)"),
+            Err(e) => {
+                eprintln!("{id}: {e}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

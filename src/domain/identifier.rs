@@ -37,9 +37,10 @@ impl fmt::Display for LocalId {
     }
 }
 
-/// An OAI identifier following the `oai-identifier` scheme: `oai:` + repository identifier
-/// + `:` + local identifier with every character outside the scheme's alphabet (and `%`
-/// itself) escaped as `%XX` with upper-case hex. Comparison is case-sensitive.
+/// An OAI identifier following the `oai-identifier` scheme: `oai:`, the repository
+/// identifier, `:`, and the local identifier with every character outside the scheme's
+/// alphabet (and `%` itself) escaped as `%XX` with upper-case hex. Comparison is
+/// case-sensitive.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OaiIdentifier(String);
 

@@ -66,7 +66,9 @@ pub fn read(bytes: &[u8], limits: ParseLimits) -> Result<MetsRecord, MetsError> 
     for (prefix, href) in [("mets", METS_NS), ("mods", MODS_NS), ("xlink", XLINK_NS)] {
         let _ = ctx.register_namespace(prefix, href);
     }
-    let primary_div = "(//mets:structMap[@TYPE='LOGICAL']//mets:div[@DMDID])[1]";
+    // The record's own div: the first logical div with metadata that is not a pointer to
+    // another METS file (the DFG-Viewer's choice of main element).
+    let primary_div = "(//mets:structMap[@TYPE='LOGICAL']//mets:div[@DMDID][not(mets:mptr)])[1]";
     let dmd_id = value(&ctx, &format!("string({primary_div}/@DMDID)"));
     let dmd_id = dmd_id.split_whitespace().next().unwrap_or("").to_string();
     let mods_node = first_node(

@@ -12,6 +12,7 @@ mod sql;
 
 pub use sql::SqlStore;
 
+pub use crate::domain::Domain;
 use crate::domain::DomainName;
 use async_trait::async_trait;
 
@@ -33,21 +34,6 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::Other(anyhow::Error::new(e))
     }
-}
-
-/// A domain (tenant) as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Domain {
-    /// Database id.
-    pub id: i64,
-    /// Short name.
-    pub name: DomainName,
-    /// Parent domain; `None` for the root.
-    pub parent_id: Option<i64>,
-    /// Human title.
-    pub title: String,
-    /// Creation time (Unix seconds): the earliest datestamp of an empty endpoint.
-    pub created_at: i64,
 }
 
 /// A METS record ready to be stored: everything derived from the METS is computed before

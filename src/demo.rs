@@ -1,0 +1,117 @@
+//! `vitrine demo`: a fresh SQLite database with a root domain and a newspaper sub-domain,
+//! seeded with the bundled sample collection (`fixtures/demo`), then the server.
+
+use crate::config::Config;
+use crate::domain::{DomainName, DomainTree};
+use crate::ingest::{collect_files, import};
+use crate::store::{StateChange, Store};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The configuration the demo runs with unless `--config` is given.
+pub const DEMO_CONFIG: &str = r#"
+[domains.demo]
+repository_name = "vitrine demo collection"
+admin_emails = ["digital@example-library.de"]
+repository_identifier = "demo.vitrine.localhost"
+page_size = 10
+record_identifier_source = "DE-3"
+
+[domains.demo.institution]
+name = "Example Library"
+logo = "https://digital.example-library.de/logo.png"
+site_url = "https://www.example-library.de"
+contact = "digital@example-library.de"
+
+[[domains.demo.sets]]
+spec = "geschichte"
+name = "Geschichte"
+description = "Digitale Sammlung Geschichte"
+classifications = ["Geschichte"]
+
+[[domains.demo.sets]]
+spec = "theologie"
+name = "Theologie"
+classifications = ["Theologie"]
+
+[[domains.demo.sets]]
+spec = "naturwissenschaften"
+name = "Naturwissenschaften"
+classifications = ["Naturwissenschaften"]
+
+[domains.zd]
+repository_name = "vitrine demo: Zeitungen"
+record_identifier_source = "DE-3-zd"
+"#;
+
+/// Which demo records end up withdrawn and deleted.
+#[derive(Debug, serde::Deserialize)]
+struct Manifest {
+    withdrawn: Vec<String>,
+    deleted: Vec<String>,
+}
+
+/// The bundled fixtures: beside the sources, or `./fixtures/demo`.
+pub fn fixtures_dir() -> PathBuf {
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    if built_in.is_dir() {
+        built_in
+    } else {
+        PathBuf::from("fixtures/demo")
+    }
+}
+
+/// Creates the demo domains and imports the collection into `store`. Returns a line per
+/// step for the console.
+pub async fn seed(
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    fixtures: &Path,
+) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    let root = store
+        .add_domain(&DomainName::parse("demo")?, None, "vitrine Demo")
+        .await?;
+    let zd = store
+        .add_domain(&DomainName::parse("zd")?, Some(root.id), "Zeitungen")
+        .await?;
+    let tree = Arc::new(DomainTree::new(store.domains().await?, config.clone()));
+    for (domain, folder) in [(&root, "main"), (&zd, "zd")] {
+        let files = collect_files(&[fixtures.join(folder)]).map_err(anyhow::Error::msg)?;
+        let report = import(
+            store.clone(),
+            tree.clone(),
+            domain,
+            files,
+            true,
+            crate::xml::ParseLimits::default(),
+            false,
+        )
+        .await;
+        if let Some((file, reason)) = report.failed.first() {
+            anyhow::bail!("demo record {} was refused: {reason}", file.display());
+        }
+        lines.push(format!(
+            "imported {} records into {}",
+            report.created, domain.name
+        ));
+    }
+    let manifest: Manifest = toml::from_str(
+        &std::fs::read_to_string(fixtures.join("manifest.toml")).context("demo manifest.toml")?,
+    )?;
+    let now = chrono::Utc::now().timestamp();
+    for id in &manifest.withdrawn {
+        store
+            .change_state(root.id, id, StateChange::Withdraw, now)
+            .await?;
+        lines.push(format!("withdrew {id}"));
+    }
+    for id in &manifest.deleted {
+        store
+            .change_state(root.id, id, StateChange::Delete, now)
+            .await?;
+        lines.push(format!("deleted {id}"));
+    }
+    Ok(lines)
+}

@@ -1,0 +1,244 @@
+//! `DomainTree`: the domains as a tree, joined with their configuration. Answers the
+//! questions the OAI layer and ingest ask: which domains an endpoint covers, what a
+//! sub-domain's setSpec is in an ancestor's endpoint, which settings are inherited.
+
+use super::DomainName;
+use crate::config::{Config, ConfiguredSet, DomainConfig};
+use std::sync::Arc;
+
+/// A domain (tenant) as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    /// Database id.
+    pub id: i64,
+    /// Short name.
+    pub name: DomainName,
+    /// Parent domain; `None` for the root.
+    pub parent_id: Option<i64>,
+    /// Human title.
+    pub title: String,
+    /// Creation time (Unix seconds).
+    pub created_at: i64,
+}
+
+/// Default repository identifier when none is configured anywhere up the tree.
+pub const DEFAULT_REPOSITORY_IDENTIFIER: &str = "vitrine.localhost";
+/// Default page size of list responses.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// All domains with their configuration.
+#[derive(Debug, Clone)]
+pub struct DomainTree {
+    domains: Vec<Domain>,
+    config: Arc<Config>,
+}
+
+impl DomainTree {
+    /// Builds the tree from the stored domains and the configuration.
+    pub fn new(domains: Vec<Domain>, config: Arc<Config>) -> Self {
+        DomainTree { domains, config }
+    }
+
+    /// Every domain, in creation order.
+    pub fn all(&self) -> &[Domain] {
+        &self.domains
+    }
+
+    /// The root domain, if any domain exists.
+    pub fn root(&self) -> Option<&Domain> {
+        self.domains.iter().find(|d| d.parent_id.is_none())
+    }
+
+    /// A domain by name.
+    pub fn by_name(&self, name: &str) -> Option<&Domain> {
+        self.domains.iter().find(|d| d.name.as_str() == name)
+    }
+
+    /// A domain by id.
+    pub fn by_id(&self, id: i64) -> Option<&Domain> {
+        self.domains.iter().find(|d| d.id == id)
+    }
+
+    /// Direct children, in creation order.
+    pub fn children(&self, id: i64) -> impl Iterator<Item = &Domain> {
+        self.domains.iter().filter(move |d| d.parent_id == Some(id))
+    }
+
+    /// The domain and all its descendants.
+    pub fn subtree(&self, id: i64) -> Vec<i64> {
+        let mut out = vec![id];
+        let mut i = 0;
+        while i < out.len() {
+            let current = out[i];
+            out.extend(self.children(current).map(|d| d.id));
+            i += 1;
+        }
+        out
+    }
+
+    /// The ids covered by an endpoint, or `None` when that is every domain (the root).
+    pub fn scope(&self, id: i64) -> Option<Vec<i64>> {
+        let ids = self.subtree(id);
+        (ids.len() < self.domains.len()).then_some(ids)
+    }
+
+    /// Domains from `ancestor` (exclusive) down to `id` (inclusive); `None` when
+    /// `ancestor` is not an ancestor-or-self of `id`.
+    pub fn path_below(&self, ancestor: i64, id: i64) -> Option<Vec<&Domain>> {
+        let mut path = Vec::new();
+        let mut current = self.by_id(id)?;
+        while current.id != ancestor {
+            path.push(current);
+            current = self.by_id(current.parent_id?)?;
+        }
+        path.reverse();
+        Some(path)
+    }
+
+    /// Ancestors of `id` from the root down, including `id`.
+    pub fn lineage(&self, id: i64) -> Vec<&Domain> {
+        let mut out = Vec::new();
+        let mut current = self.by_id(id);
+        while let Some(d) = current {
+            out.push(d);
+            current = d.parent_id.and_then(|p| self.by_id(p));
+        }
+        out.reverse();
+        out
+    }
+
+    /// The setSpec of `id` in the endpoint of `ancestor` (`ulb:zd`).
+    pub fn set_spec(&self, ancestor: i64, id: i64) -> Option<String> {
+        let path = self.path_below(ancestor, id)?;
+        (!path.is_empty()).then(|| {
+            path.iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(":")
+        })
+    }
+
+    /// The configuration of a domain.
+    pub fn config(&self, id: i64) -> DomainConfig {
+        self.by_id(id)
+            .map(|d| self.config.domain(d.name.as_str()))
+            .unwrap_or_default()
+    }
+
+    /// The whole configuration.
+    pub fn global(&self) -> &Config {
+        &self.config
+    }
+
+    /// The first value found walking up from `id`.
+    fn inherited<T>(&self, id: i64, pick: impl Fn(&DomainConfig) -> Option<T>) -> Option<T> {
+        self.lineage(id)
+            .iter()
+            .rev()
+            .find_map(|d| pick(&self.config.domain(d.name.as_str())))
+    }
+
+    /// The repository identifier used in this domain's OAI identifiers.
+    pub fn repository_identifier(&self, id: i64) -> String {
+        self.inherited(id, |c| c.repository_identifier.clone())
+            .unwrap_or_else(|| DEFAULT_REPOSITORY_IDENTIFIER.to_string())
+    }
+
+    /// Identify/adminEmail values.
+    pub fn admin_emails(&self, id: i64) -> Vec<String> {
+        self.inherited(id, |c| {
+            (!c.admin_emails.is_empty()).then(|| c.admin_emails.clone())
+        })
+        .unwrap_or_else(|| vec![format!("admin@{}", self.repository_identifier(id))])
+    }
+
+    /// Identify/repositoryName.
+    pub fn repository_name(&self, id: i64) -> String {
+        self.config(id)
+            .repository_name
+            .or_else(|| self.by_id(id).map(|d| d.title.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Records per list response.
+    pub fn page_size(&self, id: i64) -> u32 {
+        self.inherited(id, |c| c.page_size)
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+    }
+
+    /// Configured sets of domain `id` itself.
+    pub fn configured_sets(&self, id: i64) -> Vec<ConfiguredSet> {
+        self.config(id).sets
+    }
+
+    /// Configured sets a record of domain `id` with these `mods:classification` values
+    /// belongs to: (owner domain id, spec), over the domain and all its ancestors.
+    pub fn sets_for(&self, id: i64, classifications: &[String]) -> Vec<(i64, String)> {
+        let mut out = Vec::new();
+        for domain in self.lineage(id) {
+            for set in self.configured_sets(domain.id) {
+                if set
+                    .classifications
+                    .iter()
+                    .any(|c| classifications.contains(c))
+                {
+                    out.push((domain.id, set.spec.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> DomainTree {
+        let d = |id, name: &str, parent| Domain {
+            id,
+            name: DomainName::parse(name).unwrap(),
+            parent_id: parent,
+            title: name.to_uppercase(),
+            created_at: 0,
+        };
+        let config: Config = toml::from_str(
+            "[domains.ulb]\nrepository_identifier = \"digital.ulb.de\"\n\
+             [[domains.ulb.sets]]\nspec = \"hist\"\nname = \"Geschichte\"\nclassifications = [\"Geschichte\"]\n",
+        )
+        .unwrap();
+        DomainTree::new(
+            vec![
+                d(1, "ulb", None),
+                d(2, "zd", Some(1)),
+                d(3, "zd1", Some(2)),
+                d(4, "vd", Some(1)),
+            ],
+            Arc::new(config),
+        )
+    }
+
+    #[test]
+    fn set_specs_follow_the_domain_hierarchy() {
+        let t = tree();
+        assert_eq!(t.set_spec(1, 3).as_deref(), Some("zd:zd1"));
+        assert_eq!(t.set_spec(2, 3).as_deref(), Some("zd1"));
+        assert_eq!(t.set_spec(3, 3), None);
+        assert_eq!(t.set_spec(4, 3), None);
+        assert_eq!(t.subtree(2), vec![2, 3]);
+        assert_eq!(t.scope(1), None);
+        assert_eq!(t.scope(2), Some(vec![2, 3]));
+    }
+
+    #[test]
+    fn settings_are_inherited_from_ancestors() {
+        let t = tree();
+        assert_eq!(t.repository_identifier(3), "digital.ulb.de");
+        assert_eq!(t.page_size(3), 100);
+        assert_eq!(
+            t.sets_for(3, &["Geschichte".into()]),
+            vec![(1, "hist".to_string())]
+        );
+        assert!(t.sets_for(3, &["Theologie".into()]).is_empty());
+    }
+}

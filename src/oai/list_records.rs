@@ -1,0 +1,132 @@
+//! ListIdentifiers (§4.3) and ListRecords (§4.5), paged by keyset on (datestamp, record):
+//! each page costs the same however deep it is. The first request counts the list and
+//! pins an open `until` to its responseDate; every later page is driven by the token.
+
+use super::error::{Code, OaiError};
+use super::request::{ListStart, ListVerb};
+use super::resumption_token::TokenState;
+use super::{Endpoint, Failure};
+use crate::domain::{Datestamp, SetSpec};
+use crate::store::ListQuery;
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+
+pub(super) async fn run(
+    ep: &Endpoint<'_>,
+    verb: ListVerb,
+    start: ListStart,
+) -> Result<Vec<u8>, Failure> {
+    let with_body = verb == ListVerb::ListRecords;
+    let limit = i64::from(ep.tree.page_size(ep.domain.id));
+    let (mut state, first) = match start {
+        ListStart::Token(token) => (
+            ep.tokens.open(
+                &token,
+                verb.name(),
+                ep.domain.name.as_str(),
+                ep.response_date,
+            )?,
+            false,
+        ),
+        ListStart::Args(args) => {
+            let format = ep.format(&args.prefix)?;
+            let state = TokenState {
+                verb: verb.name().to_string(),
+                domain: ep.domain.name.to_string(),
+                prefix: format.prefix().to_string(),
+                set: args.set.map(|s| s.to_string()),
+                from: args.from.map(|d| d.seconds()),
+                until: args
+                    .until
+                    .map(|d| d.last_second())
+                    .unwrap_or(ep.response_date),
+                after_datestamp: i64::MIN,
+                after_record: i64::MIN,
+                cursor: 0,
+                complete_list_size: 0,
+                expires: ep.response_date + ep.token_lifetime,
+            };
+            (state, true)
+        }
+    };
+    let no_match = || {
+        Failure::from(OaiError::new(
+            Code::NoRecordsMatch,
+            "no records match the request",
+        ))
+    };
+    let (domain_ids, configured_set) = match &state.set {
+        None => (ep.scope(), None),
+        Some(set) => {
+            let spec = SetSpec::parse(set).map_err(|_| no_match())?;
+            let scope = ep.resolve_set(&spec).ok_or_else(no_match)?;
+            (Some(scope.domain_ids), scope.configured)
+        }
+    };
+    let mut query = ListQuery {
+        prefix: state.prefix.clone(),
+        domain_ids,
+        configured_set,
+        from: state.from,
+        until: state.until,
+        after: (!first).then_some((state.after_datestamp, state.after_record)),
+        limit: limit + 1,
+        with_body,
+    };
+    if first {
+        state.complete_list_size = ep.store.count(&query).await?;
+        if state.complete_list_size == 0 {
+            return Err(no_match());
+        }
+    }
+    let mut items = ep.store.list(&query).await?;
+    if items.is_empty() {
+        return Err(no_match());
+    }
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    query.limit = limit;
+
+    let size: usize = items
+        .iter()
+        .map(|i| i.body.as_ref().map_or(200, |b| b.len() + 300))
+        .sum();
+    let mut w = Writer::new(Vec::with_capacity(size + 512));
+    for item in &items {
+        if with_body {
+            ep.write_record(&mut w, item);
+        } else {
+            ep.write_header(&mut w, item);
+        }
+    }
+    if more || !first {
+        let mut element = BytesStart::new("resumptionToken");
+        element.push_attribute((
+            "completeListSize",
+            state.complete_list_size.to_string().as_str(),
+        ));
+        element.push_attribute(("cursor", state.cursor.to_string().as_str()));
+        if more {
+            let last = items
+                .last()
+                .map(|i| (i.datestamp, i.record_id))
+                .unwrap_or_default();
+            let next = TokenState {
+                after_datestamp: last.0,
+                after_record: last.1,
+                cursor: state.cursor + items.len() as u64,
+                ..state.clone()
+            };
+            element.push_attribute((
+                "expirationDate",
+                Datestamp::from_seconds(state.expires).to_string().as_str(),
+            ));
+            let _ = w.write_event(Event::Start(element));
+            let _ = w.write_event(Event::Text(BytesText::new(&ep.tokens.issue(&next))));
+            let _ = w.write_event(Event::End(BytesEnd::new("resumptionToken")));
+        } else {
+            let _ = w.write_event(Event::Empty(element));
+        }
+    }
+    Ok(w.into_inner())
+}

@@ -1,0 +1,111 @@
+//! Writing headers and records, and resolving sets, for one endpoint: a record's setSpecs
+//! are the path of its domain below the endpoint's domain (every level: `zd`, `zd:zd1`)
+//! plus the configured sets it belongs to (OAI-TRAPS "Sets").
+
+use super::envelope::text_element;
+use super::Endpoint;
+use crate::domain::{Datestamp, SetSpec};
+use crate::store::Item;
+use quick_xml::events::{BytesEnd, BytesStart, Event};
+use quick_xml::Writer;
+
+/// What a `set` argument selects within an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetScope {
+    /// Domains covered.
+    pub domain_ids: Vec<i64>,
+    /// Configured set (owner domain id, spec), if the set is one.
+    pub configured: Option<(i64, String)>,
+}
+
+impl Endpoint<'_> {
+    /// Resolves a setSpec in this endpoint; `None` when no such set exists.
+    pub fn resolve_set(&self, set: &SetSpec) -> Option<SetScope> {
+        let segments: Vec<&str> = set.segments().collect();
+        let mut current = self.domain.id;
+        for (i, segment) in segments.iter().enumerate() {
+            if let Some(child) = self
+                .tree
+                .children(current)
+                .find(|d| d.name.as_str() == *segment)
+            {
+                current = child.id;
+                continue;
+            }
+            let last = i + 1 == segments.len();
+            if last
+                && self
+                    .tree
+                    .configured_sets(current)
+                    .iter()
+                    .any(|s| s.spec == *segment)
+            {
+                return Some(SetScope {
+                    domain_ids: self.tree.subtree(current),
+                    configured: Some((current, segment.to_string())),
+                });
+            }
+            return None;
+        }
+        Some(SetScope {
+            domain_ids: self.tree.subtree(current),
+            configured: None,
+        })
+    }
+
+    /// Every setSpec of an item in this endpoint.
+    pub fn set_specs(&self, item: &Item) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(path) = self.tree.path_below(self.domain.id, item.domain_id) {
+            for depth in 1..=path.len() {
+                out.push(
+                    path[..depth]
+                        .iter()
+                        .map(|d| d.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(":"),
+                );
+            }
+        }
+        for (owner, spec) in &item.sets {
+            if let Some(path) = self.tree.path_below(self.domain.id, *owner) {
+                let mut full: Vec<&str> = path.iter().map(|d| d.name.as_str()).collect();
+                full.push(spec);
+                out.push(full.join(":"));
+            }
+        }
+        out
+    }
+
+    /// Writes `<header>`.
+    pub fn write_header(&self, w: &mut Writer<Vec<u8>>, item: &Item) {
+        let mut header = BytesStart::new("header");
+        if item.deleted {
+            header.push_attribute(("status", "deleted"));
+        }
+        let _ = w.write_event(Event::Start(header));
+        text_element(w, "identifier", &item.oai_identifier);
+        text_element(
+            w,
+            "datestamp",
+            &Datestamp::from_seconds(item.datestamp).to_string(),
+        );
+        for spec in self.set_specs(item) {
+            text_element(w, "setSpec", &spec);
+        }
+        let _ = w.write_event(Event::End(BytesEnd::new("header")));
+    }
+
+    /// Writes `<record>` with header and, unless deleted, metadata.
+    pub fn write_record(&self, w: &mut Writer<Vec<u8>>, item: &Item) {
+        let _ = w.write_event(Event::Start(BytesStart::new("record")));
+        self.write_header(w, item);
+        if let (false, Some(body)) = (item.deleted, &item.body) {
+            let _ = w.write_event(Event::Start(BytesStart::new("metadata")));
+            w.get_mut()
+                .extend_from_slice(&crate::xml::text::strip_illegal_chars(body));
+            let _ = w.write_event(Event::End(BytesEnd::new("metadata")));
+        }
+        let _ = w.write_event(Event::End(BytesEnd::new("record")));
+    }
+}

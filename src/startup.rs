@@ -1,0 +1,76 @@
+//! Building and running the application: opens the store, derives the token key, binds
+//! the listener (port 0 in tests) and serves until stopped.
+
+use crate::config::Config;
+use crate::oai::resumption_token::TokenKey;
+use crate::store::Store;
+use crate::web::{routes, AppState, Overload};
+use actix_web::dev::Server;
+use actix_web::middleware::Compress;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// A bound, not yet running application.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Binds `bind` and prepares the server.
+    pub async fn build(
+        config: Arc<Config>,
+        store: Arc<dyn Store>,
+        bind: &str,
+    ) -> anyhow::Result<Self> {
+        let tokens = token_key(&config, store.as_ref()).await?;
+        let state = web::Data::new(AppState::new(store, config.clone(), tokens).await?);
+        let listener =
+            TcpListener::bind(bind).with_context(|| format!("cannot listen on {bind}"))?;
+        let port = listener.local_addr()?.port();
+        let overload = Overload::new(
+            config.server.max_concurrent_requests,
+            config.server.retry_after_seconds,
+        );
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(Compress::default())
+                .wrap(overload.clone())
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(1 << 20))
+                .configure(routes)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Application { server, port })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The configured token secret, or the one kept in the database (generated once).
+pub async fn token_key(config: &Config, store: &dyn Store) -> anyhow::Result<TokenKey> {
+    if !config.oai.token_secret.is_empty() {
+        return Ok(TokenKey::new(config.oai.token_secret.as_bytes()));
+    }
+    let fresh: String = {
+        use rand::Rng;
+        let bytes: [u8; 32] = rand::rng().random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let secret = store
+        .setting_or_insert("oai.token_secret", &fresh)
+        .await
+        .context("cannot read the resumption token secret")?;
+    Ok(TokenKey::new(secret.as_bytes()))
+}
