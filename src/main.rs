@@ -172,7 +172,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { bind } => {
             let bind = bind.unwrap_or_else(|| config.server.bind.clone());
             let app = Application::build(config, store, &bind).await?;
-            tracing::info!(port = app.port(), "serving on {bind}");
+            let host = bind.rsplit_once(':').map_or("127.0.0.1", |b| b.0);
+            // The one line on stdout: scripts starting `serve --bind 127.0.0.1:0` read the port here.
+            println!("listening on http://{host}:{}", app.port());
             app.run_until_stopped().await?;
         }
         Command::Domain {

@@ -1,0 +1,12 @@
+//! Black-box tests of the OAI-PMH endpoint, ingest and storage: the real application on
+//! port 0, a fresh database per test, assertions by XPath on parsed responses, every
+//! response validated against OAI-PMH.xsd (and oai_dc records against oai_dc.xsd).
+
+mod corpus;
+mod errors;
+mod flow_control;
+mod helpers;
+mod http;
+mod record_states;
+mod storage;
+mod verbs;
