@@ -20,6 +20,9 @@ mod run;
 pub mod svrl;
 mod tree;
 
+#[cfg(test)]
+mod tests;
+
 
 pub use error::CompileError;
 pub use report::{ActivePattern, Class, Finding, FiredRule, Kind, Report, Verdict};
