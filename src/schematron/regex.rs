@@ -10,6 +10,7 @@
 use regex::Regex;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 const NAME_START: &str = ":A-Z_a-z\\u{C0}-\\u{D6}\\u{D8}-\\u{F6}\\u{F8}-\\u{2FF}\\u{370}-\\u{37D}\\u{37F}-\\u{1FFF}\\u{200C}-\\u{200D}\\u{2070}-\\u{218F}\\u{2C00}-\\u{2FEF}\\u{3001}-\\u{D7FF}\\u{F900}-\\u{FDCF}\\u{FDF0}-\\u{FFFD}\\u{10000}-\\u{EFFFF}";
 const NAME_EXTRA: &str = "\\-.0-9\\u{B7}\\u{300}-\\u{36F}\\u{203F}-\\u{2040}";
@@ -45,24 +46,34 @@ pub fn translate(pattern: &str, flags: &str) -> Result<String, String> {
     Ok(format!("{prefix}{body}"))
 }
 
+/// Compiled regexes by (pattern, flags), or why they do not compile.
+type RegexCache = HashMap<(String, String), Result<Rc<Regex>, String>>;
+
 /// Compiles (and caches per thread) the regex for `pattern` with `flags`.
-pub fn compile(pattern: &str, flags: &str) -> Result<Regex, String> {
+///
+/// The cache hands out shared references rather than clones: a cloned `Regex` starts
+/// with an empty matching cache and would rebuild its lazy DFA on every call.
+pub fn compile(pattern: &str, flags: &str) -> Result<Rc<Regex>, String> {
     thread_local! {
-        static CACHE: RefCell<HashMap<(String, String), Result<Regex, String>>> = RefCell::new(HashMap::new());
+        static CACHE: RefCell<RegexCache> = RefCell::new(HashMap::new());
     }
     CACHE.with(|cache| {
-        let key = (pattern.to_string(), flags.to_string());
-        if let Some(hit) = cache.borrow().get(&key) {
+        if let Some(hit) = cache
+            .borrow()
+            .get(&(pattern.to_string(), flags.to_string()))
+        {
             return hit.clone();
         }
         let compiled = translate(pattern, flags).and_then(|src| {
-            Regex::new(&src).map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
+            Regex::new(&src)
+                .map(Rc::new)
+                .map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
         });
         let mut cache = cache.borrow_mut();
         if cache.len() > 512 {
             cache.clear();
         }
-        cache.insert(key, compiled.clone());
+        cache.insert((pattern.to_string(), flags.to_string()), compiled.clone());
         compiled
     })
 }

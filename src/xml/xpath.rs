@@ -9,13 +9,14 @@
 use super::node::NodeRef;
 use libxml::bindings::{
     valuePop, valuePush, xmlDocPtr, xmlError, xmlXPathCastToString, xmlXPathCompExprPtr,
-    xmlXPathCompiledEval, xmlXPathCompiledEvalToBoolean, xmlXPathContextPtr, xmlXPathCtxtCompile,
-    xmlXPathErr, xmlXPathError_XPATH_EXPR_ERROR, xmlXPathFreeCompExpr, xmlXPathFreeContext,
-    xmlXPathFreeObject, xmlXPathNewBoolean, xmlXPathNewContext, xmlXPathNewFloat,
-    xmlXPathNewNodeSet, xmlXPathNewString, xmlXPathNodeSetAdd, xmlXPathNodeSetSort,
-    xmlXPathObjectPtr, xmlXPathObjectType_XPATH_BOOLEAN, xmlXPathObjectType_XPATH_NODESET,
-    xmlXPathObjectType_XPATH_NUMBER, xmlXPathObjectType_XPATH_STRING, xmlXPathOrderDocElems,
-    xmlXPathParserContextPtr, xmlXPathRegisterFuncNS, xmlXPathRegisterNs, xmlXPathRegisterVariable,
+    xmlXPathCompiledEval, xmlXPathCompiledEvalToBoolean, xmlXPathContextPtr,
+    xmlXPathContextSetCache, xmlXPathCtxtCompile, xmlXPathErr, xmlXPathError_XPATH_EXPR_ERROR,
+    xmlXPathFreeCompExpr, xmlXPathFreeContext, xmlXPathFreeObject, xmlXPathNewBoolean,
+    xmlXPathNewContext, xmlXPathNewFloat, xmlXPathNewNodeSet, xmlXPathNewString,
+    xmlXPathNodeSetAdd, xmlXPathNodeSetSort, xmlXPathObjectPtr, xmlXPathObjectType_XPATH_BOOLEAN,
+    xmlXPathObjectType_XPATH_NODESET, xmlXPathObjectType_XPATH_NUMBER,
+    xmlXPathObjectType_XPATH_STRING, xmlXPathOrderDocElems, xmlXPathParserContextPtr,
+    xmlXPathRegisterFuncNS, xmlXPathRegisterNs, xmlXPathRegisterVariable,
 };
 use libxml::tree::Document;
 use std::cell::RefCell;
@@ -361,6 +362,9 @@ impl<'d, 'h, H: FunctionHost<'d>> Evaluator<'d, 'h, H> {
         unsafe {
             (*ctxt).userData = &*state as *const State<H> as *mut c_void;
             (*ctxt).error = Some(record_error);
+            // Reuse XPath objects instead of allocating one per intermediate result, as
+            // libxslt does for its transformation contexts (default cache sizes).
+            xmlXPathContextSetCache(ctxt, 1, -1, 0);
         }
         Ok(Evaluator {
             ctxt,
