@@ -3,7 +3,9 @@
 //! Rules and their checks are compiled in `rules.rs`.
 
 use super::error::CompileError;
-use super::expr::{check_call, context_to_select, function_calls, substitute_params, FN_NS};
+use super::expr::{
+    check_call, context_to_select, function_calls, substitute_params, variable_refs, FN_NS,
+};
 use super::model::{Compiled, ExprId, KeyDef, LetDef, PatternDef};
 use super::report::Class;
 use super::tree::{self, Elem, Item};
@@ -23,6 +25,13 @@ pub(super) struct Builder<'s> {
     pub abstract_rules: HashMap<String, &'s Elem>,
     pub diagnostics: HashMap<String, &'s Elem>,
     pub default_class: Class,
+    /// Names of schema-, phase- and pattern-level lets (global variables).
+    globals: Vec<String>,
+    /// Names of the lets of the rule being compiled, `None` outside rules.
+    pub rule_vars: Option<Vec<String>>,
+    /// Expressions whose variable references are checked once all globals are known:
+    /// (source, line, construct, rule-level names in scope).
+    pending_vars: Vec<(String, usize, String, Vec<String>)>,
 }
 
 impl<'s> Builder<'s> {
@@ -33,6 +42,12 @@ impl<'s> Builder<'s> {
         line: usize,
         construct: &str,
     ) -> Result<ExprId, CompileError> {
+        self.pending_vars.push((
+            source.to_string(),
+            line,
+            construct.to_string(),
+            self.rule_vars.clone().unwrap_or_default(),
+        ));
         if let Some(id) = self.expr_ids.get(source) {
             return Ok(*id);
         }
@@ -52,6 +67,23 @@ impl<'s> Builder<'s> {
         Ok(id)
     }
 
+    /// Refuses references to variables no `let` declares (e.g. an abstract-pattern
+    /// parameter no `param` supplied).
+    fn check_variables(&self) -> Result<(), CompileError> {
+        for (source, line, construct, locals) in &self.pending_vars {
+            for name in variable_refs(source) {
+                if !self.globals.iter().any(|g| g == name) && !locals.iter().any(|l| l == name) {
+                    return Err(CompileError::new(
+                        *line,
+                        construct.clone(),
+                        format!("undefined variable ${name} in '{source}'"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Compiles a `let` (which must have `@value`: XSLT content cannot be honoured).
     pub fn let_def(&mut self, e: &Elem) -> Result<LetDef, CompileError> {
         let name = e
@@ -59,13 +91,15 @@ impl<'s> Builder<'s> {
             .ok_or_else(|| CompileError::new(e.line, "let", "missing @name"))?;
         let value = match e.attr("value") {
             Some(v) => v,
-            None if e.elems().next().is_some() => return Err(CompileError::new(
-                e.line,
-                "let",
-                format!(
+            None if e.elems().next().is_some() => {
+                return Err(CompileError::new(
+                    e.line,
+                    "let",
+                    format!(
                     "let ${name} has element (XSLT) content, which is not supported; use @value"
                 ),
-            )),
+                ))
+            }
             None => {
                 return Err(CompileError::new(
                     e.line,
@@ -74,6 +108,9 @@ impl<'s> Builder<'s> {
                 ))
             }
         };
+        if self.rule_vars.is_none() {
+            self.globals.push(name.to_string());
+        }
         Ok(LetDef {
             name: name.to_string(),
             value: self.expr(value, e.line, "let/@value")?,
@@ -171,6 +208,9 @@ pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         abstract_rules,
         diagnostics,
         default_class: options.default_role,
+        globals: Vec::new(),
+        rule_vars: None,
+        pending_vars: Vec::new(),
     };
 
     let mut lets = Vec::new();
@@ -243,6 +283,7 @@ pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         patterns.push(compile_pattern(&mut b, p, body, position)?);
     }
 
+    b.check_variables()?;
     let title = root
         .sch_children("title")
         .next()

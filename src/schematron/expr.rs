@@ -152,6 +152,37 @@ pub(crate) fn function_calls(expr: &str) -> Vec<Call<'_>> {
     calls
 }
 
+/// The variables `expr` references (`$name`), outside string literals.
+pub(crate) fn variable_refs(expr: &str) -> Vec<&str> {
+    let mut refs = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut iter = expr.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '$' => {
+                let start = i + 1;
+                let mut end = start;
+                while let Some(&(j, d)) = iter.peek() {
+                    if is_name_char(d) || d == ':' {
+                        end = j + d.len_utf8();
+                        iter.next();
+                    } else {
+                        break;
+                    }
+                }
+                if end > start {
+                    refs.push(&expr[start..end]);
+                }
+            }
+            None => {}
+        }
+    }
+    refs
+}
+
 /// Splits `text` at top-level occurrences of `sep` (outside brackets, parentheses and literals).
 pub(crate) fn split_top_level(text: &str, sep: char) -> Vec<&str> {
     let mut parts = Vec::new();
@@ -260,6 +291,14 @@ mod tests {
         );
         assert_eq!(names("* and foo(1)"), ["foo"]);
         assert_eq!(names("2 * 3 and frob(.)"), ["frob"]);
+    }
+
+    #[test]
+    fn variable_references_outside_literals() {
+        assert_eq!(
+            variable_refs("$a = '$b' and $rx-url-2 or \"$c\""),
+            ["a", "rx-url-2"]
+        );
     }
 
     #[test]

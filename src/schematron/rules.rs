@@ -26,6 +26,26 @@ impl<'s> Builder<'s> {
         let select = self.expr(&context_to_select(context), rule.line, "rule/@context")?;
         let mut body = Vec::new();
         self.expand(rule, 0, &mut body)?;
+        self.rule_vars = Some(
+            body.iter()
+                .filter(|e| e.is_sch("let"))
+                .filter_map(|e| e.attr("name").map(str::to_string))
+                .collect(),
+        );
+        let compiled = self.rule_body(rule, context, select, body, label, rule_index);
+        self.rule_vars = None;
+        compiled
+    }
+
+    fn rule_body(
+        &mut self,
+        rule: &Elem,
+        context: &str,
+        select: usize,
+        body: Vec<&Elem>,
+        label: &str,
+        rule_index: usize,
+    ) -> Result<RuleDef, CompileError> {
         let mut lets = Vec::new();
         let mut checks = Vec::new();
         for e in body {

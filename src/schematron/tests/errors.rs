@@ -67,3 +67,23 @@ fn a_document_that_is_not_a_schema() {
     let e = Schema::compile(b"<schema", &CompileOptions::default()).unwrap_err();
     assert!(e.message.contains("not well-formed"));
 }
+
+#[test]
+fn undefined_variables_and_unsupplied_parameters() {
+    let e =
+        compile_error("<pattern><rule context='a'>\n<assert test='$nope = 1'/></rule></pattern>");
+    assert_eq!((e.construct.as_str(), e.line), ("assert/@test", 4));
+    assert!(e.message.contains("$nope"), "{}", e.message);
+    let e = compile_error(
+        "<pattern abstract='true' id='abs'><rule context='$el'><assert test='@$attr'/></rule></pattern>
+         <pattern is-a='abs' id='p'><param name='el' value='a'/></pattern>",
+    );
+    assert!(e.message.contains("$attr"), "{}", e.message);
+    // Rule lets are visible to their rule only; global lets everywhere.
+    let e = compile_error(
+        "<let name='g' value='1'/>
+         <pattern><rule context='a'><let name='l' value='$g'/><assert test='$l'/></rule>
+         <rule context='b'><assert test='$l'/></rule></pattern>",
+    );
+    assert!(e.message.contains("$l"), "{}", e.message);
+}

@@ -5,9 +5,9 @@ use crate::schematron::{CompileOptions, Schema};
 
 const PHASED: &str = "
   <phase id='structure'><active pattern='s'/></phase>
-  <phase id='metadata'><let name='n' value='2'/><active pattern='m'/><active pattern='s'/></phase>
+  <phase id='metadata'><active pattern='m'/><active pattern='s'/></phase>
   <pattern id='s'><rule context='mets:structMap'><report id='S' test='true()'/></rule></pattern>
-  <pattern id='m'><rule context='mets:dmdSec[1]'><report id='M' test='$n = 2'/></rule></pattern>
+  <pattern id='m'><rule context='mets:dmdSec[1]'><report id='M' test='true()'/></rule></pattern>
   <pattern id='x'><rule context='mets:mets'><report id='X' test='true()'/></rule></pattern>";
 
 fn with_phase(schema: &str, phase: Option<&str>) -> Vec<String> {
@@ -29,9 +29,20 @@ fn all_phase_runs_every_pattern_in_schema_order() {
 }
 
 #[test]
-fn named_phase_runs_its_active_patterns_with_its_lets() {
+fn named_phase_runs_its_active_patterns() {
     assert_eq!(with_phase(&wrap(PHASED), Some("structure")), ["S"]);
     assert_eq!(with_phase(&wrap(PHASED), Some("metadata")), ["S", "M"]);
+}
+
+#[test]
+fn phase_lets_are_defined_only_when_their_phase_runs() {
+    let schema = wrap(
+        "<phase id='p'><let name='n' value='count(//mets:dmdSec)'/><active pattern='a'/></phase>
+         <pattern id='a'><rule context='mets:mets'><report id='N' test='$n = 2'/></rule></pattern>",
+    );
+    assert_eq!(with_phase(&schema, Some("p")), ["N"]);
+    let e = Schema::compile(schema.as_bytes(), &CompileOptions::default()).unwrap_err();
+    assert!(e.message.contains("undefined variable $n"), "{e}");
 }
 
 #[test]
