@@ -23,7 +23,6 @@ mod tree;
 #[cfg(test)]
 mod tests;
 
-
 pub use error::CompileError;
 pub use report::{ActivePattern, Class, Finding, FiredRule, Kind, Report, Verdict};
 
