@@ -9,7 +9,6 @@
 
 use regex::Regex;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 const NAME_START: &str = ":A-Z_a-z\\u{C0}-\\u{D6}\\u{D8}-\\u{F6}\\u{F8}-\\u{2FF}\\u{370}-\\u{37D}\\u{37F}-\\u{1FFF}\\u{200C}-\\u{200D}\\u{2070}-\\u{218F}\\u{2C00}-\\u{2FEF}\\u{3001}-\\u{D7FF}\\u{F900}-\\u{FDCF}\\u{FDF0}-\\u{FFFD}\\u{10000}-\\u{EFFFF}";
@@ -46,21 +45,26 @@ pub fn translate(pattern: &str, flags: &str) -> Result<String, String> {
     Ok(format!("{prefix}{body}"))
 }
 
-/// Compiled regexes by (pattern, flags), or why they do not compile.
-type RegexCache = HashMap<(String, String), Result<Rc<Regex>, String>>;
+/// Compiled regexes: (pattern, flags, regex or why it does not compile).
+type RegexCache = Vec<(String, String, Result<Rc<Regex>, String>)>;
+
+/// How many regexes a thread keeps (schemas use a handful).
+const MAX_CACHED: usize = 256;
 
 /// Compiles (and caches per thread) the regex for `pattern` with `flags`.
 ///
 /// The cache hands out shared references rather than clones: a cloned `Regex` starts
-/// with an empty matching cache and would rebuild its lazy DFA on every call.
+/// with an empty matching cache and would rebuild its lazy DFA on every call. Lookups
+/// compare borrowed strings, so a hit allocates nothing.
 pub fn compile(pattern: &str, flags: &str) -> Result<Rc<Regex>, String> {
     thread_local! {
-        static CACHE: RefCell<RegexCache> = RefCell::new(HashMap::new());
+        static CACHE: RefCell<RegexCache> = const { RefCell::new(Vec::new()) };
     }
     CACHE.with(|cache| {
-        if let Some(hit) = cache
+        if let Some((_, _, hit)) = cache
             .borrow()
-            .get(&(pattern.to_string(), flags.to_string()))
+            .iter()
+            .find(|(p, f, _)| p == pattern && f == flags)
         {
             return hit.clone();
         }
@@ -70,10 +74,10 @@ pub fn compile(pattern: &str, flags: &str) -> Result<Rc<Regex>, String> {
                 .map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
         });
         let mut cache = cache.borrow_mut();
-        if cache.len() > 512 {
+        if cache.len() >= MAX_CACHED {
             cache.clear();
         }
-        cache.insert((pattern.to_string(), flags.to_string()), compiled.clone());
+        cache.push((pattern.to_string(), flags.to_string(), compiled.clone()));
         compiled
     })
 }
