@@ -174,7 +174,7 @@ impl<'d> NodeRef<'d> {
 
     /// The parent node; for an attribute, its element.
     pub fn parent(&self) -> Option<NodeRef<'d>> {
-        if self.kind() == NodeKind::Document {
+        if matches!(self.kind(), NodeKind::Document | NodeKind::Other) {
             return None;
         }
         // SAFETY: `parent` is NULL or a live node of the same document.

@@ -8,15 +8,15 @@
 
 use super::node::NodeRef;
 use libxml::bindings::{
-    valuePop, valuePush, xmlDocPtr, xmlError, xmlXPathCastToString, xmlXPathCompExprPtr,
-    xmlXPathCompiledEval, xmlXPathCompiledEvalToBoolean, xmlXPathContextPtr,
-    xmlXPathContextSetCache, xmlXPathCtxtCompile, xmlXPathErr, xmlXPathError_XPATH_EXPR_ERROR,
-    xmlXPathFreeCompExpr, xmlXPathFreeContext, xmlXPathFreeObject, xmlXPathNewBoolean,
-    xmlXPathNewContext, xmlXPathNewFloat, xmlXPathNewNodeSet, xmlXPathNewString,
-    xmlXPathNodeSetAdd, xmlXPathNodeSetSort, xmlXPathObjectPtr, xmlXPathObjectType_XPATH_BOOLEAN,
-    xmlXPathObjectType_XPATH_NODESET, xmlXPathObjectType_XPATH_NUMBER,
-    xmlXPathObjectType_XPATH_STRING, xmlXPathOrderDocElems, xmlXPathParserContextPtr,
-    xmlXPathRegisterFuncNS, xmlXPathRegisterNs, xmlXPathRegisterVariable,
+    valuePop, valuePush, xmlDocPtr, xmlElementType_XML_NAMESPACE_DECL, xmlError,
+    xmlXPathCastToString, xmlXPathCompExprPtr, xmlXPathCompiledEval, xmlXPathCompiledEvalToBoolean,
+    xmlXPathContextPtr, xmlXPathContextSetCache, xmlXPathCtxtCompile, xmlXPathErr,
+    xmlXPathError_XPATH_EXPR_ERROR, xmlXPathFreeCompExpr, xmlXPathFreeContext, xmlXPathFreeObject,
+    xmlXPathNewBoolean, xmlXPathNewContext, xmlXPathNewFloat, xmlXPathNewNodeSet,
+    xmlXPathNewString, xmlXPathNodeSetAdd, xmlXPathNodeSetSort, xmlXPathObjectPtr,
+    xmlXPathObjectType_XPATH_BOOLEAN, xmlXPathObjectType_XPATH_NODESET,
+    xmlXPathObjectType_XPATH_NUMBER, xmlXPathObjectType_XPATH_STRING, xmlXPathOrderDocElems,
+    xmlXPathParserContextPtr, xmlXPathRegisterFuncNS, xmlXPathRegisterNs, xmlXPathRegisterVariable,
 };
 use libxml::tree::Document;
 use std::cell::RefCell;
@@ -304,7 +304,14 @@ unsafe fn object_to_value<'d>(obj: xmlXPathObjectPtr) -> Value<'d> {
                     let n = (*set).nodeNr.max(0) as usize;
                     nodes.reserve(n);
                     for i in 0..n {
-                        if let Some(node) = NodeRef::from_ptr(*(*set).nodeTab.add(i)) {
+                        let ptr = *(*set).nodeTab.add(i);
+                        // Namespace nodes in a result are copies owned by the node-set and
+                        // freed with it; a handle on one would dangle, so they are left out
+                        // (XSLT patterns cannot match them, and the engine never needs them).
+                        if ptr.is_null() || (*ptr).type_ == xmlElementType_XML_NAMESPACE_DECL {
+                            continue;
+                        }
+                        if let Some(node) = NodeRef::from_ptr(ptr) {
                             nodes.push(node);
                         }
                     }
@@ -550,6 +557,12 @@ mod tests {
         let bad = XPathExpr::compile("bad()").unwrap();
         assert_eq!(ev.eval_bool(&bad, root).unwrap_err(), "bad refused");
         assert!(XPathExpr::compile("//p:b[").is_err());
+        let ns_nodes = XPathExpr::compile("//namespace::* | //p:b").unwrap();
+        assert_eq!(
+            ev.eval_nodes(&ns_nodes, root).unwrap().len(),
+            2,
+            "namespace nodes are left out"
+        );
         let unknown = XPathExpr::compile("nothere()").unwrap();
         assert!(ev.eval_string(&unknown, root).is_err());
     }
