@@ -336,7 +336,9 @@ fn active_patterns(
     ))
 }
 
-/// Copies an abstract pattern with every `$param` in its attributes substituted.
+/// Copies an abstract pattern with every `$param` substituted in its attributes and,
+/// as the ISO skeleton's abstract-pattern expansion (lxml) does, in its text, so that
+/// messages can name the parameters' values.
 fn instantiate(abs: &Elem, params: &[(String, String)]) -> Elem {
     let mut copy = abs.clone();
     fn walk(e: &mut Elem, params: &[(String, String)]) {
@@ -344,8 +346,9 @@ fn instantiate(abs: &Elem, params: &[(String, String)]) -> Elem {
             *v = substitute_params(v, params);
         }
         for c in &mut e.children {
-            if let Item::Elem(child) = c {
-                walk(child, params);
+            match c {
+                Item::Elem(child) => walk(child, params),
+                Item::Text(text) => *text = substitute_params(text, params),
             }
         }
     }
@@ -360,10 +363,10 @@ fn compile_pattern(
     position: usize,
 ) -> Result<PatternDef, CompileError> {
     let id: Option<Arc<str>> = decl.attr("id").map(Arc::from);
-    let title = decl
+    // An instance of an abstract pattern takes the abstract pattern's title.
+    let title = body
         .sch_children("title")
         .next()
-        .or_else(|| body.sch_children("title").next())
         .map(|t| normalize(&t.text()));
     let name = title.map(Arc::from).or_else(|| id.clone());
     let label: String = id

@@ -182,6 +182,10 @@ impl<'s> Builder<'s> {
     fn message_into(&mut self, e: &Elem, parts: &mut Vec<MessagePart>) -> Result<(), CompileError> {
         for c in &e.children {
             match c {
+                // A white-space-only text node is dropped, as XSLT strips it from the
+                // stylesheet the ISO skeleton generates: `<value-of/> <value-of/>` reads
+                // "ab" in lxml.isoschematron, and so here.
+                Item::Text(t) if t.trim().is_empty() => {}
                 Item::Text(t) => parts.push(MessagePart::Text(t.clone())),
                 Item::Elem(x) if x.is_sch("value-of") => {
                     let select = x

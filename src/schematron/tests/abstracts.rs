@@ -21,8 +21,8 @@ fn abstract_patterns_are_instantiated_with_their_parameters() {
     );
     assert_eq!(ids(&r), ["missing"]);
     assert_eq!(
-        r.findings[0].message, "$element lacks $attr",
-        "messages are not substituted"
+        r.findings[0].message, "mets:div lacks DMDID",
+        "text is substituted too"
     );
     assert_eq!(r.findings[0].pattern.as_deref(), Some("divs-have-dmdid"));
     assert_eq!(r.findings[0].context.as_ref(), "mets:div");
@@ -83,7 +83,7 @@ fn diagnostics_are_evaluated_in_the_rule_context() {
          </rule></pattern>
          <diagnostics>
            <diagnostic id='d1'>DMDID is <value-of select='@DMDID'/></diagnostic>
-           <diagnostic id='d2'>in <name/> <value-of select='@ID'/></diagnostic>
+           <diagnostic id='d2'>in <name/>: <value-of select='@ID'/></diagnostic>
          </diagnostics>",
         DOC,
     );
@@ -93,5 +93,5 @@ fn diagnostics_are_evaluated_in_the_rule_context() {
         .iter()
         .map(|(i, t)| (&**i, t.as_str()))
         .collect();
-    assert_eq!(d, [("d1", "DMDID is DMD9"), ("d2", "in mets:div LOG_3")]);
+    assert_eq!(d, [("d1", "DMDID is DMD9"), ("d2", "in mets:div: LOG_3")]);
 }

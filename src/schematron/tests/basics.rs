@@ -48,6 +48,17 @@ fn messages_evaluate_value_of_and_name_and_normalise_space() {
 }
 
 #[test]
+fn white_space_only_text_between_message_elements_is_dropped_as_in_xslt() {
+    let r = run(
+        "<pattern><rule context='mets:div[@ID=\"LOG_3\"]'>
+           <report test='true()'><value-of select='@ID'/> <value-of select='@TYPE'/> / <name/></report>
+         </rule></pattern>",
+        DOC,
+    );
+    assert_eq!(r.findings[0].message, "LOG_3Chapter / mets:div");
+}
+
+#[test]
 fn roles_map_to_classes_case_insensitively_and_no_role_defaults_to_error() {
     let body = "<pattern><rule context='mets:mets'>
         <report id='fatal' role='FATAL' test='true()'/>
