@@ -4,9 +4,11 @@
 
 use super::error::CompileError;
 use super::expr::{
-    check_call, context_to_select, function_calls, substitute_params, variable_refs, FN_NS,
+    check_call, context_to_select, function_calls, split_top_level, string_literal,
+    substitute_params, variable_refs, Call, FN_NS,
 };
 use super::model::{Compiled, ExprId, KeyDef, LetDef, PatternDef};
+use super::regex;
 use super::report::Class;
 use super::tree::{self, Elem, Item};
 use super::{CompileOptions, SCH_NS, XSL_NS};
@@ -32,6 +34,8 @@ pub(super) struct Builder<'s> {
     /// Expressions whose variable references are checked once all globals are known:
     /// (source, line, construct, rule-level names in scope).
     pending_vars: Vec<(String, usize, String, Vec<String>)>,
+    /// Global lets whose value is a string literal (regexes are often kept in them).
+    literal_lets: HashMap<String, String>,
 }
 
 impl<'s> Builder<'s> {
@@ -60,11 +64,45 @@ impl<'s> Builder<'s> {
         for call in function_calls(source) {
             check_call(&call, &self.fn_prefixes)
                 .map_err(|m| CompileError::new(line, construct, format!("{m} in '{source}'")))?;
+            self.check_regex(&call)
+                .map_err(|m| CompileError::new(line, construct, format!("{m} in '{source}'")))?;
         }
         let id = self.exprs.len();
         self.exprs.push(source.to_string());
         self.expr_ids.insert(source.to_string(), id);
         Ok(id)
+    }
+
+    /// Translates the regular expression of a `matches` or `replace` call whose pattern
+    /// (and flags) are literals or global lets holding literals, so that what cannot be
+    /// translated is refused now rather than at each evaluation.
+    fn check_regex(&self, call: &Call<'_>) -> Result<(), String> {
+        let flags_at = match call.local {
+            "matches" => 2,
+            "replace" => 3,
+            _ => return Ok(()),
+        };
+        if !call.prefix.is_empty() && !self.fn_prefixes.iter().any(|p| p == call.prefix) {
+            return Ok(());
+        }
+        let args = split_top_level(call.args, ',');
+        let resolve = |i: usize| -> Option<Option<String>> {
+            match args.get(i) {
+                None => Some(None),
+                Some(a) => match string_literal(a) {
+                    Some(v) => Some(Some(v.to_string())),
+                    None => a
+                        .trim()
+                        .strip_prefix('$')
+                        .and_then(|n| self.literal_lets.get(n))
+                        .map(|v| Some(v.clone())),
+                },
+            }
+        };
+        if let (Some(Some(pattern)), Some(flags)) = (resolve(1), resolve(flags_at)) {
+            regex::compile(&pattern, flags.as_deref().unwrap_or(""))?;
+        }
+        Ok(())
     }
 
     /// Refuses references to variables no `let` declares (e.g. an abstract-pattern
@@ -110,6 +148,9 @@ impl<'s> Builder<'s> {
         };
         if self.rule_vars.is_none() {
             self.globals.push(name.to_string());
+            if let Some(v) = string_literal(value) {
+                self.literal_lets.insert(name.to_string(), v.to_string());
+            }
         }
         Ok(LetDef {
             name: name.to_string(),
@@ -211,6 +252,7 @@ pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         globals: Vec::new(),
         rule_vars: None,
         pending_vars: Vec::new(),
+        literal_lets: HashMap::new(),
     };
 
     let mut lets = Vec::new();

@@ -53,6 +53,8 @@ pub(crate) const FN_NS: &str = "http://www.w3.org/2005/xpath-functions";
 pub(crate) struct Call<'a> {
     pub prefix: &'a str,
     pub local: &'a str,
+    /// The argument list, between the parentheses.
+    pub args: &'a str,
 }
 
 fn is_name_start(c: char) -> bool {
@@ -126,7 +128,13 @@ pub(crate) fn function_calls(expr: &str) -> Vec<Call<'_>> {
                     Some(c) => (&expr[start..c], &expr[c + 1..end]),
                     None => ("", name),
                 };
-                calls.push(Call { prefix, local });
+                let open = chars[k].0 + 1;
+                let args = &expr[open..matching_paren(expr, open)];
+                calls.push(Call {
+                    prefix,
+                    local,
+                    args,
+                });
                 after_operand = false;
             } else {
                 after_operand = !axis;
@@ -181,6 +189,38 @@ pub(crate) fn variable_refs(expr: &str) -> Vec<&str> {
         }
     }
     refs
+}
+
+/// The byte offset of the `)` closing the parenthesis opened just before `start`
+/// (the end of `text` when unbalanced).
+fn matching_paren(text: &str, start: usize) -> usize {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for (i, c) in text[start..].char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '(' | '[' => depth += 1,
+                ')' | ']' if depth > 0 => depth -= 1,
+                ')' => return start + i,
+                _ => {}
+            },
+        }
+    }
+    text.len()
+}
+
+/// The value of a string literal (`'x'` or `"x"`), if `arg` is one.
+pub(crate) fn string_literal(arg: &str) -> Option<&str> {
+    let a = arg.trim();
+    let q = a.chars().next()?;
+    if (q == '\'' || q == '"') && a.len() >= 2 && a.ends_with(q) && !a[1..a.len() - 1].contains(q) {
+        Some(&a[1..a.len() - 1])
+    } else {
+        None
+    }
 }
 
 /// Splits `text` at top-level occurrences of `sep` (outside brackets, parentheses and literals).
@@ -291,6 +331,16 @@ mod tests {
         );
         assert_eq!(names("* and foo(1)"), ["foo"]);
         assert_eq!(names("2 * 3 and frob(.)"), ["frob"]);
+    }
+
+    #[test]
+    fn call_arguments_are_delimited() {
+        let calls = function_calls("matches(concat(a, ')'), '^(x)$', 'i') and not(b)");
+        assert_eq!(calls[0].args, "concat(a, ')'), '^(x)$', 'i'");
+        assert_eq!(calls[1].args, "a, ')'");
+        assert_eq!(calls[2].args, "b");
+        assert_eq!(string_literal(" '^(x)$' "), Some("^(x)$"));
+        assert_eq!(string_literal("$rx"), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! xsl:key with key(), current() and the XPath 2.0 string functions.
 
-use super::{ids, run, schema, DOC};
+use super::{compile_error, ids, run, schema, DOC};
 
 fn messages(body: &str, doc: &str) -> Vec<String> {
     run(body, doc)
@@ -77,14 +77,35 @@ fn case_and_ends_with_functions_also_in_the_fn_namespace() {
 }
 
 #[test]
-fn a_bad_runtime_regex_is_reported_not_skipped() {
-    let r = run("<pattern><rule context='mets:mets'><assert id='re' test=\"matches(@OBJID, '(a)\\1')\"/></rule></pattern>", DOC);
+fn a_regex_known_only_at_run_time_is_reported_not_skipped() {
+    let r = run(
+        "<pattern><rule context='mets:mets'><assert id='re' test=\"matches('x', concat('(a)\\', '1'))\"/></rule></pattern>",
+        DOC,
+    );
     assert_eq!(ids(&r), ["re"]);
     assert!(
         r.findings[0].message.contains("back-reference"),
         "{}",
         r.findings[0].message
     );
+}
+
+#[test]
+fn untranslatable_literal_regexes_are_compile_errors() {
+    let e = compile_error(
+        "<pattern><rule context='a'>\n<assert test=\"matches(., '\\p{IsGreek}')\"/></rule></pattern>",
+    );
+    assert_eq!((e.construct.as_str(), e.line), ("assert/@test", 4));
+    assert!(e.message.contains("IsGreek"), "{}", e.message);
+    let e = compile_error(
+        "<let name='rx' value=\"'(a)\\1'\"/>
+         <pattern><rule context='a'><report test='replace(., $rx, \"b\")'/></rule></pattern>",
+    );
+    assert!(e.message.contains("back-reference"), "{}", e.message);
+    let e = compile_error(
+        "<pattern><rule context='a'><report test=\"matches(., 'a', 'q')\"/></rule></pattern>",
+    );
+    assert!(e.message.contains("flag 'q'"), "{}", e.message);
 }
 
 #[test]
