@@ -24,7 +24,7 @@ mod tree;
 mod tests;
 
 pub use error::CompileError;
-pub use report::{ActivePattern, Class, Finding, FiredRule, Kind, Report, Verdict};
+pub use report::{ActivePattern, Class, Diagnostic, Finding, FiredRule, Kind, Report, Verdict};
 
 use crate::xml::{parse, ParseError, ParseLimits};
 use libxml::tree::Document;

@@ -26,8 +26,8 @@ pub fn write_text(out: &mut impl Write, file: &str, report: &Report) -> io::Resu
             if !f.location.is_empty() {
                 writeln!(out, "      at {}", f.location)?;
             }
-            for (id, text) in &f.diagnostics {
-                writeln!(out, "      ({id}) {text}")?;
+            for d in &f.diagnostics {
+                writeln!(out, "      ({}) {}", d.id, d.text)?;
             }
         }
     }

@@ -62,11 +62,20 @@ pub struct Finding {
     pub context: Arc<str>,
     /// The test as written.
     pub test: Arc<str>,
-    /// Referenced diagnostics: (diagnostic id, evaluated text).
-    pub diagnostics: Vec<(Arc<str>, String)>,
+    /// The referenced diagnostics, evaluated.
+    pub diagnostics: Vec<Diagnostic>,
     /// Index into [`Report::fired_rules`] of the firing this finding belongs to.
     #[serde(skip)]
     pub fired_rule: usize,
+}
+
+/// A `diagnostic` referenced by a finding, evaluated in the rule context.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    /// The diagnostic `@id`.
+    pub id: Arc<str>,
+    /// Its text, white space normalised.
+    pub text: String,
 }
 
 /// A rule that fired on a node.

@@ -6,7 +6,7 @@ use super::expr::{EXTENSION_FUNCTIONS, FN_NS, XSLT_FUNCTIONS};
 use super::functions::Host;
 use super::location::location;
 use super::model::{CheckDef, Compiled, LetDef, MessagePart, RuleDef};
-use super::report::{ActivePattern, Class, Finding, FiredRule, Kind, Report};
+use super::report::{ActivePattern, Class, Diagnostic, Finding, FiredRule, Kind, Report};
 use crate::xml::node::NodeRef;
 use crate::xml::xpath::{order_document, Evaluator, Value, XPathExpr};
 use libxml::tree::Document;
@@ -267,7 +267,10 @@ impl<'d> Run<'d, '_, '_> {
             diagnostics: check
                 .diagnostics
                 .iter()
-                .map(|(id, parts)| (id.clone(), self.text(parts, node)))
+                .map(|(id, parts)| Diagnostic {
+                    id: id.clone(),
+                    text: self.text(parts, node),
+                })
                 .collect(),
             fired_rule: fired,
         }

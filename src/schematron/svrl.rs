@@ -69,7 +69,8 @@ fn write_svrl(w: &mut Writer<Vec<u8>>, report: &Report) -> io::Result<()> {
                         }
                     }
                     e.write_inner_content(|w| {
-                        for (id, text) in &f.diagnostics {
+                        for d in &f.diagnostics {
+                            let (id, text) = (&d.id, &d.text);
                             w.create_element("svrl:diagnostic-reference")
                                 .with_attribute(("diagnostic", &**id))
                                 .write_text_content(BytesText::new(text))?;

@@ -91,7 +91,7 @@ fn diagnostics_are_evaluated_in_the_rule_context() {
     let d: Vec<(&str, &str)> = r.findings[0]
         .diagnostics
         .iter()
-        .map(|(i, t)| (&**i, t.as_str()))
+        .map(|d| (&*d.id, d.text.as_str()))
         .collect();
     assert_eq!(d, [("d1", "DMDID is DMD9"), ("d2", "in mets:div: LOG_3")]);
 }

@@ -84,6 +84,8 @@ fn json_output() {
     assert_eq!(v["findings"][0]["rule_id"], "dmd");
     assert_eq!(v["findings"][0]["class"], "warn");
     assert_eq!(v["findings"][0]["kind"], "assert");
+    assert_eq!(v["findings"][0]["diagnostics"][0]["id"], "d");
+    assert_eq!(v["findings"][0]["diagnostics"][0]["text"], "TYPE chapter");
     assert_eq!(v["findings"][1]["message"], "OBJID o1");
 }
 
