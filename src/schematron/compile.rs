@@ -171,6 +171,47 @@ pub(super) fn refuse_xslt(e: &Elem, place: &str) -> Result<(), CompileError> {
     Ok(())
 }
 
+/// Schematron elements the engine knows at schema level (`include` is already resolved).
+const SCHEMA_CHILDREN: &[&str] = &[
+    "title",
+    "ns",
+    "p",
+    "let",
+    "phase",
+    "pattern",
+    "diagnostics",
+    "rules",
+    "properties",
+];
+/// Schematron elements the engine knows in a pattern.
+const PATTERN_CHILDREN: &[&str] = &["title", "p", "let", "rule", "param"];
+
+/// Refuses Schematron elements the engine does not implement (e.g. ISO 2020's
+/// `group`), which would otherwise be skipped with their rules.
+fn refuse_unknown(e: &Elem, place: &str, known: &[&str]) -> Result<(), CompileError> {
+    if e.ns == SCH_NS && !known.contains(&e.name.as_str()) {
+        return Err(CompileError::new(
+            e.line,
+            e.name.clone(),
+            format!("{} in {place} is not supported", e.name),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses attributes that change what is validated in ways the engine does not
+/// implement (`pattern/@documents`, `rule/@visit-each`).
+pub(super) fn refuse_attr(e: &Elem, attr: &str) -> Result<(), CompileError> {
+    if e.attr(attr).is_some() {
+        return Err(CompileError::new(
+            e.line,
+            format!("{}/@{attr}", e.name),
+            format!("@{attr} is not supported"),
+        ));
+    }
+    Ok(())
+}
+
 /// Collects abstract rules and diagnostics anywhere in the schema.
 fn collect<'s>(
     e: &'s Elem,
@@ -276,6 +317,7 @@ pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
             });
         } else {
             refuse_xslt(c, "schema")?;
+            refuse_unknown(c, "schema", SCHEMA_CHILDREN)?;
         }
     }
 
@@ -404,6 +446,7 @@ fn compile_pattern(
     body: &Elem,
     position: usize,
 ) -> Result<PatternDef, CompileError> {
+    refuse_attr(decl, "documents")?;
     let id: Option<Arc<str>> = decl.attr("id").map(Arc::from);
     // An instance of an abstract pattern takes the abstract pattern's title.
     let title = body
@@ -428,6 +471,7 @@ fn compile_pattern(
             rules.push(b.rule(c, &label, rule_index)?);
         } else {
             refuse_xslt(c, "pattern")?;
+            refuse_unknown(c, "pattern", PATTERN_CHILDREN)?;
         }
     }
     Ok(PatternDef {

@@ -1,7 +1,7 @@
 //! Rule-level compilation: contexts, `extends` of abstract rules, rule `let`s,
 //! `assert`/`report` with their messages (`value-of`, `name`) and `diagnostics`.
 
-use super::compile::{refuse_xslt, Builder};
+use super::compile::{refuse_attr, refuse_xslt, Builder};
 use super::error::CompileError;
 use super::expr::context_to_select;
 use super::model::{CheckDef, MessagePart, RuleDef};
@@ -20,6 +20,7 @@ impl<'s> Builder<'s> {
         label: &str,
         rule_index: usize,
     ) -> Result<RuleDef, CompileError> {
+        refuse_attr(rule, "visit-each")?;
         let context = rule
             .attr("context")
             .ok_or_else(|| CompileError::new(rule.line, "rule", "rule without @context"))?;

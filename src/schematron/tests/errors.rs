@@ -61,6 +61,20 @@ fn xslt_elsewhere_than_a_top_level_key() {
 }
 
 #[test]
+fn unimplemented_schematron_constructs_are_not_skipped() {
+    let e = compile_error("<group id='g'><rule context='a'><assert test='1'/></rule></group>");
+    assert_eq!((e.construct.as_str(), e.line), ("group", 3));
+    let e = compile_error("<pattern documents='doc(\"x.xml\")'><rule context='a'/></pattern>");
+    assert_eq!(e.construct, "pattern/@documents");
+    let e = compile_error("<pattern><rule context='a' visit-each='b'/></pattern>");
+    assert_eq!(e.construct, "rule/@visit-each");
+    let e = compile_error("<pattern><rule context='a'><extends href='x.sch'/></rule></pattern>");
+    assert_eq!(e.construct, "extends/@href");
+    let e = compile_error("<pattern><assert test='1'/></pattern>");
+    assert_eq!(e.construct, "assert");
+}
+
+#[test]
 fn a_document_that_is_not_a_schema() {
     let e = Schema::compile(b"<pattern/>", &CompileOptions::default()).unwrap_err();
     assert!(e.message.contains("root element"));
