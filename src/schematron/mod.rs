@@ -5,6 +5,15 @@
 //! document on the calling thread, evaluating XPath 1.0 through libxml2 with the
 //! expressions compiled once per thread. Query bindings `xslt`, `xslt1` and `xpath`
 //! are supported; whatever the engine cannot honour is a [`CompileError`].
+//!
+//! Results are meant to equal those of lxml.isoschematron (the ISO skeleton for
+//! XSLT 1), which is why: locations are written as that skeleton writes them (see
+//! `location.rs`; an attribute's location is the attribute step alone), abstract
+//! pattern parameters are also substituted in message text, and white-space-only
+//! text between message elements is dropped. Where this engine deliberately differs:
+//! rules whose context is `text()` or `node()` fire on text nodes (and `node()`,
+//! `comment()` on comments), which the skeleton never visits; a phase's `let`s exist
+//! only while that phase runs; XPath errors at run time become error findings.
 
 mod compile;
 mod error;

@@ -1,5 +1,5 @@
 //! The XML boundary of vitrine: the one hardened entry point through which every
-//! untrusted document is parsed ([`parse`]), the small text-level tools that
+//! untrusted document is parsed ([`parse()`]), the small text-level tools that
 //! keep responses well-formed ([`text`]), and the raw libxml2 layer the Schematron
 //! engine evaluates XPath through ([`node`], [`xpath`]). Only this module and
 //! `schematron` touch libxml, and only this module holds `unsafe` code.
