@@ -15,6 +15,7 @@
 //! `comment()` on comments), which the skeleton never visits; a phase's `let`s exist
 //! only while that phase runs; XPath errors at run time become error findings.
 
+mod builder;
 mod compile;
 mod error;
 mod expr;
@@ -22,6 +23,7 @@ mod functions;
 mod location;
 mod model;
 pub mod output;
+mod patterns;
 mod regex;
 mod report;
 mod rules;

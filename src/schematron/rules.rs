@@ -1,7 +1,7 @@
 //! Rule-level compilation: contexts, `extends` of abstract rules, rule `let`s,
 //! `assert`/`report` with their messages (`value-of`, `name`) and `diagnostics`.
 
-use super::compile::{refuse_attr, refuse_xslt, Builder};
+use super::builder::{refuse_attr, refuse_xslt, Builder};
 use super::error::CompileError;
 use super::expr::context_to_select;
 use super::model::{CheckDef, MessagePart, RuleDef};

@@ -245,7 +245,7 @@ impl<'d> NodeRef<'d> {
         // SAFETY: the node is live; the returned buffer is owned by us and freed below.
         unsafe {
             let raw = xmlXPathCastNodeToString(self.ptr);
-            super::xpath::take_xml_string(raw)
+            super::xpath_value::take_xml_string(raw)
         }
     }
 
