@@ -166,3 +166,18 @@ fn locations_without_namespace_use_names_and_the_root_rule_names_the_root_elemen
     let locs: Vec<&str> = r.findings.iter().map(|f| f.location.as_str()).collect();
     assert_eq!(locs, ["/a", "/a/b[1]", "/a/b[2]", "/a/c"]);
 }
+
+#[test]
+fn documents_go_through_the_hardened_parser() {
+    let s = super::schema("<pattern><rule context='a'><report test='true()'/></rule></pattern>");
+    assert!(matches!(
+        s.validate_bytes(b"<a>"),
+        Err(crate::xml::ParseError::Malformed { .. })
+    ));
+    let doctype = b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>";
+    assert!(matches!(
+        s.validate_bytes(doctype),
+        Err(crate::xml::ParseError::EntityDeclaration { .. })
+    ));
+    assert_eq!(s.validate_bytes(b"<a/>").unwrap().findings.len(), 1);
+}
