@@ -5,7 +5,8 @@
 
 use super::error::CompileError;
 use super::expr::{
-    check_call, function_calls, split_top_level, string_literal, variable_refs, Call, FN_NS,
+    check_call, function_calls, name_prefixes, split_top_level, string_literal, variable_refs,
+    Call, FN_NS,
 };
 use super::model::{ExprId, LetDef};
 use super::regex;
@@ -20,6 +21,8 @@ pub(super) struct Builder<'s> {
     pub exprs: Vec<String>,
     expr_ids: HashMap<String, ExprId>,
     pub fn_prefixes: Vec<String>,
+    /// Every prefix the schema binds with `ns`.
+    prefixes: Vec<String>,
     pub abstract_rules: HashMap<String, &'s Elem>,
     pub diagnostics: HashMap<String, &'s Elem>,
     pub default_class: Class,
@@ -44,6 +47,7 @@ impl<'s> Builder<'s> {
         Builder {
             exprs: Vec::new(),
             expr_ids: HashMap::new(),
+            prefixes: namespaces.iter().map(|(p, _)| p.clone()).collect(),
             fn_prefixes: namespaces
                 .iter()
                 .filter(|(_, u)| u == FN_NS)
@@ -86,6 +90,15 @@ impl<'s> Builder<'s> {
                 .map_err(|m| CompileError::new(line, construct, format!("{m} in '{source}'")))?;
             self.check_regex(&call)
                 .map_err(|m| CompileError::new(line, construct, format!("{m} in '{source}'")))?;
+        }
+        for prefix in name_prefixes(source) {
+            if prefix != "xml" && !self.prefixes.iter().any(|p| p == prefix) {
+                return Err(CompileError::new(
+                    line,
+                    construct,
+                    format!("namespace prefix '{prefix}' is not declared with ns in '{source}'"),
+                ));
+            }
         }
         let id = self.exprs.len();
         self.exprs.push(source.to_string());

@@ -160,6 +160,57 @@ pub(crate) fn function_calls(expr: &str) -> Vec<Call<'_>> {
     calls
 }
 
+/// The namespace prefixes of the names in `expr` (`p:name`, `p:*`, `p:f(`), outside
+/// string literals, variable names and axis specifiers.
+pub(crate) fn name_prefixes(expr: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = expr.char_indices().collect();
+    let mut quote: Option<char> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if c == '"' || c == '\'' {
+            quote = Some(c);
+            i += 1;
+        } else if is_name_start(c) {
+            let after_dollar = i > 0 && chars[i - 1].1 == '$';
+            let mut j = i;
+            while j < chars.len() && is_name_char(chars[j].1) {
+                j += 1;
+            }
+            let end = chars.get(j).map_or(expr.len(), |c| c.0);
+            let colon = chars.get(j).map(|c| c.1) == Some(':');
+            let next = chars.get(j + 1).map(|c| c.1);
+            if colon && next != Some(':') && !after_dollar {
+                if next.is_some_and(|n| is_name_start(n) || n == '*') {
+                    out.push(&expr[pos..end]);
+                }
+                // Skip the local part.
+                j += 1;
+                while j < chars.len() && (is_name_char(chars[j].1) || chars[j].1 == '*') {
+                    j += 1;
+                }
+            } else if colon && after_dollar {
+                j += 1;
+                while j < chars.len() && is_name_char(chars[j].1) {
+                    j += 1;
+                }
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// The variables `expr` references (`$name`), outside string literals.
 pub(crate) fn variable_refs(expr: &str) -> Vec<&str> {
     let mut refs = Vec::new();
@@ -341,6 +392,18 @@ mod tests {
         assert_eq!(calls[2].args, "b");
         assert_eq!(string_literal(" '^(x)$' "), Some("^(x)$"));
         assert_eq!(string_literal("$rx"), None);
+    }
+
+    #[test]
+    fn namespace_prefixes_of_names() {
+        assert_eq!(
+            name_prefixes("mets:div/@xlink:href | p:* | child::q:x and fn:f(.) and $v:w = 'a:b'"),
+            ["mets", "xlink", "p", "q", "fn"]
+        );
+        assert_eq!(
+            name_prefixes("ancestor::node() | self::x"),
+            Vec::<&str>::new()
+        );
     }
 
     #[test]

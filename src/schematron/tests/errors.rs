@@ -75,6 +75,18 @@ fn unimplemented_schematron_constructs_are_not_skipped() {
 }
 
 #[test]
+fn undeclared_namespace_prefixes() {
+    let e = compile_error("<pattern><rule context='mods:mods'><assert test='1'/></rule></pattern>");
+    assert_eq!(e.construct, "rule/@context");
+    assert!(e.message.contains("'mods'"), "{}", e.message);
+    let e = compile_error(
+        "<pattern><rule context='mets:mets'><assert test='@xlink:href'/></rule></pattern>",
+    );
+    assert_eq!(e.construct, "assert/@test");
+    assert!(e.message.contains("'xlink'"), "{}", e.message);
+}
+
+#[test]
 fn a_document_that_is_not_a_schema() {
     let e = Schema::compile(b"<pattern/>", &CompileOptions::default()).unwrap_err();
     assert!(e.message.contains("root element"));
