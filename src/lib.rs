@@ -1,5 +1,9 @@
 //! vitrine: an OAI-PMH 2.0 data provider for digitised collections with built-in
 //! ZVDD METS/MODS validation.
+//!
+//! Dependencies point inward: `web` → {`oai`, `ingest`, `store`}; `oai`, `ingest` →
+//! {`formats`, `schematron`, `xml`, `domain`}. Only `store` talks SQL, only `xml`,
+//! `formats` and `schematron` touch libxml, only `web` and `startup` know actix.
 
 pub mod config;
 pub mod demo;
@@ -7,6 +11,7 @@ pub mod domain;
 pub mod formats;
 pub mod ingest;
 pub mod oai;
+pub mod schematron;
 pub mod startup;
 pub mod store;
 pub mod web;

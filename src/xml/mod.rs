@@ -1,8 +1,13 @@
 //! The XML boundary of vitrine: the one hardened entry point through which every
-//! untrusted document is parsed ([`parse`]), and the small text-level tools that
-//! keep responses well-formed ([`text`]). Only this module and `schematron` touch libxml.
+//! untrusted document is parsed ([`parse()`]), the small text-level tools that
+//! keep responses well-formed ([`text`]), and the raw libxml2 layer the Schematron
+//! engine evaluates XPath through ([`node`], [`xpath`], [`xpath_value`]). Only this module and
+//! `schematron` touch libxml, and only this module holds `unsafe` code.
 
+pub mod node;
 pub mod parse;
 pub mod text;
+pub mod xpath;
+pub mod xpath_value;
 
 pub use parse::{parse, ParseError, ParseLimits};

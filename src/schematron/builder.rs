@@ -1,0 +1,246 @@
+//! Compilation state shared by the schema-, pattern- and rule-level compilers: the
+//! expression table (each expression checked for syntax, known functions and
+//! translatable literal regexes), variable scoping, `let`, and the refusal of
+//! constructs the engine does not implement.
+
+use super::error::CompileError;
+use super::expr::{
+    check_call, function_calls, name_prefixes, split_top_level, string_literal, variable_refs,
+    Call, FN_NS,
+};
+use super::model::{ExprId, LetDef};
+use super::regex;
+use super::report::Class;
+use super::tree::Elem;
+use super::{SCH_NS, XSL_NS};
+use crate::xml::xpath::XPathExpr;
+use std::collections::HashMap;
+
+/// Compilation state shared by the schema-, pattern- and rule-level compilers.
+pub(super) struct Builder<'s> {
+    pub exprs: Vec<String>,
+    expr_ids: HashMap<String, ExprId>,
+    pub fn_prefixes: Vec<String>,
+    /// Every prefix the schema binds with `ns`.
+    prefixes: Vec<String>,
+    pub abstract_rules: HashMap<String, &'s Elem>,
+    pub diagnostics: HashMap<String, &'s Elem>,
+    pub default_class: Class,
+    /// Names of schema-, phase- and pattern-level lets (global variables).
+    globals: Vec<String>,
+    /// Names of the lets of the rule being compiled, `None` outside rules.
+    pub rule_vars: Option<Vec<String>>,
+    /// Expressions whose variable references are checked once all globals are known:
+    /// (source, line, construct, rule-level names in scope).
+    pending_vars: Vec<(String, usize, String, Vec<String>)>,
+    /// Global lets whose value is a string literal (regexes are often kept in them).
+    literal_lets: HashMap<String, String>,
+}
+
+impl<'s> Builder<'s> {
+    pub fn new(
+        namespaces: &[(String, String)],
+        abstract_rules: HashMap<String, &'s Elem>,
+        diagnostics: HashMap<String, &'s Elem>,
+        default_class: Class,
+    ) -> Self {
+        Builder {
+            exprs: Vec::new(),
+            expr_ids: HashMap::new(),
+            prefixes: namespaces.iter().map(|(p, _)| p.clone()).collect(),
+            fn_prefixes: namespaces
+                .iter()
+                .filter(|(_, u)| u == FN_NS)
+                .map(|(p, _)| p.clone())
+                .collect(),
+            abstract_rules,
+            diagnostics,
+            default_class,
+            globals: Vec::new(),
+            rule_vars: None,
+            pending_vars: Vec::new(),
+            literal_lets: HashMap::new(),
+        }
+    }
+
+    /// Checks `source` (syntax and functions) and returns its index in the expression table.
+    pub fn expr(
+        &mut self,
+        source: &str,
+        line: usize,
+        construct: &str,
+    ) -> Result<ExprId, CompileError> {
+        self.pending_vars.push((
+            source.to_string(),
+            line,
+            construct.to_string(),
+            self.rule_vars.clone().unwrap_or_default(),
+        ));
+        if let Some(id) = self.expr_ids.get(source) {
+            return Ok(*id);
+        }
+        if source.trim().is_empty() {
+            return Err(CompileError::new(line, construct, "empty expression"));
+        }
+        XPathExpr::compile(source).map_err(|e| {
+            CompileError::new(line, construct, format!("bad XPath '{source}': {e}"))
+        })?;
+        for call in function_calls(source) {
+            check_call(&call, &self.fn_prefixes)
+                .map_err(|m| CompileError::new(line, construct, format!("{m} in '{source}'")))?;
+            self.check_regex(&call)
+                .map_err(|m| CompileError::new(line, construct, format!("{m} in '{source}'")))?;
+        }
+        for prefix in name_prefixes(source) {
+            if prefix != "xml" && !self.prefixes.iter().any(|p| p == prefix) {
+                return Err(CompileError::new(
+                    line,
+                    construct,
+                    format!("namespace prefix '{prefix}' is not declared with ns in '{source}'"),
+                ));
+            }
+        }
+        let id = self.exprs.len();
+        self.exprs.push(source.to_string());
+        self.expr_ids.insert(source.to_string(), id);
+        Ok(id)
+    }
+
+    /// Translates the regular expression of a `matches` or `replace` call whose pattern
+    /// (and flags) are literals or global lets holding literals, so that what cannot be
+    /// translated is refused now rather than at each evaluation.
+    fn check_regex(&self, call: &Call<'_>) -> Result<(), String> {
+        let flags_at = match call.local {
+            "matches" => 2,
+            "replace" => 3,
+            _ => return Ok(()),
+        };
+        if !call.prefix.is_empty() && !self.fn_prefixes.iter().any(|p| p == call.prefix) {
+            return Ok(());
+        }
+        let args = split_top_level(call.args, ',');
+        let resolve = |i: usize| -> Option<Option<String>> {
+            match args.get(i) {
+                None => Some(None),
+                Some(a) => match string_literal(a) {
+                    Some(v) => Some(Some(v.to_string())),
+                    None => a
+                        .trim()
+                        .strip_prefix('$')
+                        .and_then(|n| self.literal_lets.get(n))
+                        .map(|v| Some(v.clone())),
+                },
+            }
+        };
+        if let (Some(Some(pattern)), Some(flags)) = (resolve(1), resolve(flags_at)) {
+            regex::compile(&pattern, flags.as_deref().unwrap_or(""))?;
+        }
+        Ok(())
+    }
+
+    /// Refuses references to variables no `let` declares (e.g. an abstract-pattern
+    /// parameter no `param` supplied).
+    pub fn check_variables(&self) -> Result<(), CompileError> {
+        for (source, line, construct, locals) in &self.pending_vars {
+            for name in variable_refs(source) {
+                if !self.globals.iter().any(|g| g == name) && !locals.iter().any(|l| l == name) {
+                    return Err(CompileError::new(
+                        *line,
+                        construct.clone(),
+                        format!("undefined variable ${name} in '{source}'"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Compiles a `let` (which must have `@value`: XSLT content cannot be honoured).
+    pub fn let_def(&mut self, e: &Elem) -> Result<LetDef, CompileError> {
+        let name = e
+            .attr("name")
+            .ok_or_else(|| CompileError::new(e.line, "let", "missing @name"))?;
+        let value = match e.attr("value") {
+            Some(v) => v,
+            None if e.elems().next().is_some() => {
+                return Err(CompileError::new(
+                    e.line,
+                    "let",
+                    format!(
+                    "let ${name} has element (XSLT) content, which is not supported; use @value"
+                ),
+                ))
+            }
+            None => {
+                return Err(CompileError::new(
+                    e.line,
+                    "let",
+                    format!("let ${name} has no @value"),
+                ))
+            }
+        };
+        if self.rule_vars.is_none() {
+            self.globals.push(name.to_string());
+            if let Some(v) = string_literal(value) {
+                self.literal_lets.insert(name.to_string(), v.to_string());
+            }
+        }
+        Ok(LetDef {
+            name: name.to_string(),
+            value: self.expr(value, e.line, "let/@value")?,
+        })
+    }
+}
+
+/// Refuses XSLT instructions where the engine cannot run them.
+pub(super) fn refuse_xslt(e: &Elem, place: &str) -> Result<(), CompileError> {
+    if e.ns == XSL_NS {
+        return Err(CompileError::new(
+            e.line,
+            format!("xsl:{}", e.name),
+            format!("XSLT instruction in {place} is not supported"),
+        ));
+    }
+    Ok(())
+}
+
+/// Schematron elements the engine knows at schema level (`include` is already resolved).
+pub(super) const SCHEMA_CHILDREN: &[&str] = &[
+    "title",
+    "ns",
+    "p",
+    "let",
+    "phase",
+    "pattern",
+    "diagnostics",
+    "rules",
+    "properties",
+];
+/// Schematron elements the engine knows in a pattern.
+pub(super) const PATTERN_CHILDREN: &[&str] = &["title", "p", "let", "rule", "param"];
+
+/// Refuses Schematron elements the engine does not implement (e.g. ISO 2020's
+/// `group`), which would otherwise be skipped with their rules.
+pub(super) fn refuse_unknown(e: &Elem, place: &str, known: &[&str]) -> Result<(), CompileError> {
+    if e.ns == SCH_NS && !known.contains(&e.name.as_str()) {
+        return Err(CompileError::new(
+            e.line,
+            e.name.clone(),
+            format!("{} in {place} is not supported", e.name),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses attributes that change what is validated in ways the engine does not
+/// implement (`pattern/@documents`, `rule/@visit-each`).
+pub(super) fn refuse_attr(e: &Elem, attr: &str) -> Result<(), CompileError> {
+    if e.attr(attr).is_some() {
+        return Err(CompileError::new(
+            e.line,
+            format!("{}/@{attr}", e.name),
+            format!("@{attr} is not supported"),
+        ));
+    }
+    Ok(())
+}

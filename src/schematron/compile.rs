@@ -1,0 +1,138 @@
+//! Schema-level compilation: the `schema` element, `ns`, `let`, `xsl:key` and the
+//! collection of abstract rules and diagnostics; patterns are compiled in
+//! `patterns.rs`, rules and their checks in `rules.rs`.
+
+use super::builder::{refuse_unknown, refuse_xslt, Builder, SCHEMA_CHILDREN};
+use super::error::CompileError;
+use super::expr::context_to_select;
+use super::model::{Compiled, KeyDef};
+use super::patterns;
+use super::tree::{self, Elem};
+use super::{CompileOptions, SCH_NS, XSL_NS};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static NEXT_SCHEMA_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Collects abstract rules and diagnostics anywhere in the schema.
+fn collect<'s>(
+    e: &'s Elem,
+    rules: &mut HashMap<String, &'s Elem>,
+    diags: &mut HashMap<String, &'s Elem>,
+) {
+    for c in e.elems() {
+        if c.is_sch("rule") && c.attr("abstract") == Some("true") {
+            if let Some(id) = c.attr("id") {
+                rules.entry(id.to_string()).or_insert(c);
+            }
+        } else if c.is_sch("diagnostic") {
+            if let Some(id) = c.attr("id") {
+                diags.entry(id.to_string()).or_insert(c);
+            }
+        }
+        collect(c, rules, diags);
+    }
+}
+
+/// Schema children, with the children of an included whole `schema` spliced in.
+fn schema_children(schema: &Elem) -> Vec<&Elem> {
+    let mut out = Vec::new();
+    for c in schema.elems() {
+        if c.is_sch("schema") {
+            out.extend(schema_children(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled, CompileError> {
+    let root = tree::load(bytes, options.base_dir.as_deref())?;
+    if !root.is_sch("schema") {
+        return Err(CompileError::new(
+            root.line,
+            root.name.clone(),
+            format!("root element must be schema in namespace {SCH_NS}"),
+        ));
+    }
+    match root.attr("queryBinding").map(str::trim) {
+        None | Some("xslt") | Some("xslt1") | Some("xpath") => {}
+        Some(other) => {
+            return Err(CompileError::new(
+                root.line,
+                "schema/@queryBinding",
+                format!("query binding '{other}' is not supported (xslt, xslt1 or xpath)"),
+            ))
+        }
+    }
+    let children = schema_children(&root);
+    let mut namespaces = Vec::new();
+    for ns in children.iter().filter(|c| c.is_sch("ns")) {
+        let (Some(prefix), Some(uri)) = (ns.attr("prefix"), ns.attr("uri")) else {
+            return Err(CompileError::new(
+                ns.line,
+                "ns",
+                "ns needs @prefix and @uri",
+            ));
+        };
+        namespaces.push((prefix.to_string(), uri.to_string()));
+    }
+    let mut abstract_rules = HashMap::new();
+    let mut diagnostics = HashMap::new();
+    collect(&root, &mut abstract_rules, &mut diagnostics);
+    let mut b = Builder::new(
+        &namespaces,
+        abstract_rules,
+        diagnostics,
+        options.default_role,
+    );
+
+    let mut lets = Vec::new();
+    let mut keys = Vec::new();
+    for c in &children {
+        if c.is_sch("let") {
+            lets.push(b.let_def(c)?);
+        } else if c.ns == XSL_NS && c.name == "key" {
+            let (Some(name), Some(m), Some(u)) = (c.attr("name"), c.attr("match"), c.attr("use"))
+            else {
+                return Err(CompileError::new(
+                    c.line,
+                    "xsl:key",
+                    "xsl:key needs @name, @match and @use",
+                ));
+            };
+            keys.push(KeyDef {
+                name: name.to_string(),
+                select: b.expr(&context_to_select(m), c.line, "xsl:key/@match")?,
+                use_: b.expr(u, c.line, "xsl:key/@use")?,
+            });
+        } else {
+            refuse_xslt(c, "schema")?;
+            refuse_unknown(c, "schema", SCHEMA_CHILDREN)?;
+        }
+    }
+
+    let active = patterns::active_patterns(&root, &children, options, &mut b, &mut lets)?;
+    let patterns = patterns::compile_patterns(&mut b, &children, active.as_ref())?;
+
+    b.check_variables()?;
+    let title = root
+        .sch_children("title")
+        .next()
+        .map(|t| normalize(&t.text()));
+    Ok(Compiled {
+        id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed),
+        title,
+        namespaces,
+        lets,
+        keys,
+        patterns,
+        exprs: b.exprs,
+    })
+}
+
+/// XPath's normalize-space.
+pub(super) fn normalize(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

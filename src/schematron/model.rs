@@ -1,0 +1,79 @@
+//! The compiled schema: structure and expression *strings* only, so that it is
+//! `Send + Sync` and can be shared by every validating thread. Expressions are
+//! referred to by index into [`Compiled::exprs`]; each thread compiles that table
+//! once into libxml2 expressions (see `run.rs`).
+
+use super::report::{Class, Kind};
+use std::sync::Arc;
+
+/// Index into [`Compiled::exprs`].
+pub(crate) type ExprId = usize;
+
+/// A compiled schema.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    /// Process-unique id, the key of the per-thread expression cache.
+    pub id: u64,
+    pub title: Option<String>,
+    pub namespaces: Vec<(String, String)>,
+    pub lets: Vec<LetDef>,
+    pub keys: Vec<KeyDef>,
+    pub patterns: Vec<PatternDef>,
+    pub exprs: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct LetDef {
+    pub name: String,
+    pub value: ExprId,
+}
+
+#[derive(Debug)]
+pub(crate) struct KeyDef {
+    pub name: String,
+    /// `//(match)` as a selection from the root.
+    pub select: ExprId,
+    pub use_: ExprId,
+}
+
+#[derive(Debug)]
+pub(crate) struct PatternDef {
+    pub id: Option<Arc<str>>,
+    pub name: Option<Arc<str>>,
+    pub lets: Vec<LetDef>,
+    pub rules: Vec<RuleDef>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RuleDef {
+    pub id: Option<Arc<str>>,
+    /// The context as written (for SVRL and findings).
+    pub context: Arc<str>,
+    /// The context as an XPath selecting its nodes from the root.
+    pub select: ExprId,
+    pub lets: Vec<LetDef>,
+    pub checks: Vec<CheckDef>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CheckDef {
+    pub rule_id: Arc<str>,
+    pub kind: Kind,
+    pub test_src: Arc<str>,
+    pub test: ExprId,
+    pub role: Option<Arc<str>>,
+    pub class: Class,
+    pub flag: Option<Arc<str>>,
+    pub see: Option<Arc<str>>,
+    pub message: Vec<MessagePart>,
+    pub diagnostics: Vec<(Arc<str>, Vec<MessagePart>)>,
+}
+
+/// A piece of an assertion or diagnostic message.
+#[derive(Debug, Clone)]
+pub(crate) enum MessagePart {
+    Text(String),
+    ValueOf(ExprId),
+    /// `name` with an optional `@path`.
+    Name(Option<ExprId>),
+}

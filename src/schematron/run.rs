@@ -1,0 +1,326 @@
+//! Validation of one document: per-thread compiled expressions, one selection per
+//! rule to find the nodes it matches, first-matching-rule-wins per pattern in
+//! document order, then the rule's checks against each node it fired on.
+
+use super::expr::{EXTENSION_FUNCTIONS, FN_NS, XSLT_FUNCTIONS};
+use super::functions::Host;
+use super::location::location;
+use super::model::{CheckDef, Compiled, LetDef, MessagePart, RuleDef};
+use super::report::{ActivePattern, Class, Diagnostic, Finding, FiredRule, Kind, Report};
+use crate::xml::node::NodeRef;
+use crate::xml::xpath::{order_document, Evaluator, Value, XPathExpr};
+use libxml::tree::Document;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+thread_local! {
+    /// Compiled expression tables, per schema id, for this thread.
+    static EXPRS: RefCell<HashMap<u64, Rc<Vec<XPathExpr>>>> = RefCell::new(HashMap::new());
+}
+
+/// How many schemas' expressions a thread keeps before starting afresh.
+const MAX_CACHED_SCHEMAS: usize = 64;
+
+fn thread_exprs(schema: &Compiled) -> Result<Rc<Vec<XPathExpr>>, String> {
+    EXPRS.with(|cache| {
+        if let Some(hit) = cache.borrow().get(&schema.id) {
+            return Ok(hit.clone());
+        }
+        let exprs = schema
+            .exprs
+            .iter()
+            .map(|s| XPathExpr::compile(s).map_err(|e| format!("'{s}': {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let exprs = Rc::new(exprs);
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= MAX_CACHED_SCHEMAS {
+            cache.clear();
+        }
+        cache.insert(schema.id, exprs.clone());
+        Ok(exprs)
+    })
+}
+
+type Ev<'d, 'h> = Evaluator<'d, 'h, Host<'d>>;
+
+struct Run<'d, 'h, 'c> {
+    schema: &'c Compiled,
+    exprs: &'c [XPathExpr],
+    ev: Ev<'d, 'h>,
+    host: &'h Host<'d>,
+    root: NodeRef<'d>,
+    report: Report,
+}
+
+/// Validates `doc` against `schema`.
+pub(crate) fn validate(schema: &Compiled, doc: &Document) -> Report {
+    let mut report = Report {
+        namespaces: schema.namespaces.clone(),
+        title: schema.title.clone(),
+        ..Report::default()
+    };
+    let exprs = match thread_exprs(schema) {
+        Ok(e) => e,
+        Err(e) => {
+            report
+                .findings
+                .push(engine_error(format!("cannot compile expression {e}")));
+            return report;
+        }
+    };
+    order_document(doc);
+    let host = Host::default();
+    let ev = match setup(schema, doc, &host) {
+        Ok(ev) => ev,
+        Err(e) => {
+            report.findings.push(engine_error(e));
+            return report;
+        }
+    };
+    let root = NodeRef::document(doc);
+    let mut run = Run {
+        schema,
+        exprs: &exprs,
+        ev,
+        host: &host,
+        root,
+        report,
+    };
+    run.all();
+    run.report
+}
+
+fn setup<'d, 'h>(
+    schema: &Compiled,
+    doc: &'d Document,
+    host: &'h Host<'d>,
+) -> Result<Ev<'d, 'h>, String> {
+    let ev = Evaluator::new(doc, host)?;
+    for (prefix, uri) in &schema.namespaces {
+        ev.register_namespace(prefix, uri)?;
+    }
+    for f in EXTENSION_FUNCTIONS {
+        ev.register_function(f, "")?;
+        ev.register_function(f, FN_NS)?;
+    }
+    for f in XSLT_FUNCTIONS {
+        ev.register_function(f, "")?;
+    }
+    Ok(ev)
+}
+
+fn engine_error(message: String) -> Finding {
+    Finding {
+        rule_id: Arc::from("schema"),
+        kind: Kind::Assert,
+        class: Class::Error,
+        role: None,
+        flag: None,
+        message,
+        location: String::new(),
+        see: None,
+        pattern: None,
+        context: Arc::from(""),
+        test: Arc::from(""),
+        diagnostics: Vec::new(),
+        fired_rule: 0,
+    }
+}
+
+impl<'d> Run<'d, '_, '_> {
+    fn all(&mut self) {
+        let schema = self.schema;
+        self.lets(&schema.lets, self.root);
+        self.build_keys();
+        for pattern in &schema.patterns {
+            let index = self.report.active_patterns.len();
+            self.report.active_patterns.push(ActivePattern {
+                id: pattern.id.clone(),
+                name: pattern.name.clone(),
+            });
+            self.lets(&pattern.lets, self.root);
+            let mut hits: Vec<(NodeRef<'d>, usize)> = Vec::new();
+            for (i, rule) in pattern.rules.iter().enumerate() {
+                match self.ev.eval_nodes(&self.exprs[rule.select], self.root) {
+                    Ok(nodes) => hits.extend(nodes.into_iter().map(|n| (n, i))),
+                    Err(e) => self.error(
+                        pattern.id.clone(),
+                        rule,
+                        None,
+                        self.root,
+                        format!("cannot select the context '{}': {e}", rule.context),
+                    ),
+                }
+            }
+            if pattern.rules.len() > 1 {
+                // Stable: for a node matched by several rules, the first rule stays first.
+                hits.sort_by(|a, b| a.0.document_order(&b.0));
+                hits.dedup_by(|later, earlier| later.0 == earlier.0);
+            }
+            for (node, i) in hits {
+                self.fire(index, pattern.id.clone(), &pattern.rules[i], node);
+            }
+        }
+    }
+
+    fn lets(&mut self, lets: &[LetDef], node: NodeRef<'d>) {
+        for l in lets {
+            if let Err(e) = self.ev.bind_variable(&l.name, &self.exprs[l.value], node) {
+                let mut f = engine_error(format!("cannot evaluate let ${}: {e}", l.name));
+                f.location = location(node);
+                self.report.findings.push(f);
+            }
+        }
+    }
+
+    fn build_keys(&mut self) {
+        for key in &self.schema.keys {
+            let nodes = match self.ev.eval_nodes(&self.exprs[key.select], self.root) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.report.findings.push(engine_error(format!(
+                        "cannot evaluate xsl:key '{}': {e}",
+                        key.name
+                    )));
+                    continue;
+                }
+            };
+            let mut index: HashMap<String, Vec<NodeRef<'d>>> = HashMap::new();
+            for node in nodes {
+                self.host.current.set(Some(node));
+                match self.ev.eval_value(&self.exprs[key.use_], node) {
+                    Ok(Value::Nodes(values)) => {
+                        for v in values {
+                            index.entry(v.string_value()).or_default().push(node);
+                        }
+                    }
+                    Ok(other) => index.entry(other.to_xpath_string()).or_default().push(node),
+                    Err(e) => {
+                        self.report.findings.push(engine_error(format!(
+                            "cannot evaluate xsl:key '{}' @use: {e}",
+                            key.name
+                        )));
+                        break;
+                    }
+                }
+            }
+            self.host.keys.borrow_mut().insert(key.name.clone(), index);
+        }
+    }
+
+    fn fire(
+        &mut self,
+        pattern_index: usize,
+        pattern: Option<Arc<str>>,
+        rule: &RuleDef,
+        node: NodeRef<'d>,
+    ) {
+        let fired = self.report.fired_rules.len();
+        self.report.fired_rules.push(FiredRule {
+            pattern: pattern_index,
+            context: rule.context.clone(),
+            id: rule.id.clone(),
+        });
+        self.host.current.set(Some(node));
+        self.lets(&rule.lets, node);
+        for check in &rule.checks {
+            match self.ev.eval_bool(&self.exprs[check.test], node) {
+                Ok(value) => {
+                    if value == (check.kind == Kind::Report) {
+                        let f = self.finding(pattern.clone(), rule, check, node, fired);
+                        self.report.findings.push(f);
+                    }
+                }
+                Err(e) => self.error(
+                    pattern.clone(),
+                    rule,
+                    Some(check),
+                    node,
+                    format!("cannot evaluate '{}': {e}", check.test_src),
+                ),
+            }
+        }
+    }
+
+    fn finding(
+        &self,
+        pattern: Option<Arc<str>>,
+        rule: &RuleDef,
+        check: &CheckDef,
+        node: NodeRef<'d>,
+        fired: usize,
+    ) -> Finding {
+        Finding {
+            rule_id: check.rule_id.clone(),
+            kind: check.kind,
+            class: check.class,
+            role: check.role.clone(),
+            flag: check.flag.clone(),
+            message: self.text(&check.message, node),
+            location: location(node),
+            see: check.see.clone(),
+            pattern,
+            context: rule.context.clone(),
+            test: check.test_src.clone(),
+            diagnostics: check
+                .diagnostics
+                .iter()
+                .map(|(id, parts)| Diagnostic {
+                    id: id.clone(),
+                    text: self.text(parts, node),
+                })
+                .collect(),
+            fired_rule: fired,
+        }
+    }
+
+    /// An expression that fails at run time is reported as an error, never skipped.
+    fn error(
+        &mut self,
+        pattern: Option<Arc<str>>,
+        rule: &RuleDef,
+        check: Option<&CheckDef>,
+        node: NodeRef<'d>,
+        message: String,
+    ) {
+        let mut f = engine_error(message);
+        f.pattern = pattern;
+        f.context = rule.context.clone();
+        f.location = location(node);
+        f.fired_rule = self.report.fired_rules.len().saturating_sub(1);
+        if let Some(check) = check {
+            f.rule_id = check.rule_id.clone();
+            f.test = check.test_src.clone();
+        } else if let Some(id) = &rule.id {
+            f.rule_id = id.clone();
+        }
+        self.report.findings.push(f);
+    }
+
+    /// Evaluates message parts at `node` and normalises white space.
+    fn text(&self, parts: &[MessagePart], node: NodeRef<'d>) -> String {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                MessagePart::Text(t) => out.push_str(t),
+                MessagePart::ValueOf(e) => match self.ev.eval_string(&self.exprs[*e], node) {
+                    Ok(s) => out.push_str(&s),
+                    Err(err) => {
+                        out.push_str(&format!("[value-of '{}': {err}]", self.schema.exprs[*e]))
+                    }
+                },
+                MessagePart::Name(None) => out.push_str(&node.name()),
+                MessagePart::Name(Some(e)) => match self.ev.eval_value(&self.exprs[*e], node) {
+                    Ok(Value::Nodes(nodes)) => {
+                        out.push_str(&nodes.first().map(|n| n.name()).unwrap_or_default())
+                    }
+                    Ok(_) => {}
+                    Err(err) => out.push_str(&format!("[name '{}': {err}]", self.schema.exprs[*e])),
+                },
+            }
+        }
+        super::compile::normalize(&out)
+    }
+}
