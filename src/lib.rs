@@ -14,5 +14,6 @@ pub mod oai;
 pub mod schematron;
 pub mod startup;
 pub mod store;
+pub mod validation;
 pub mod web;
 pub mod xml;

@@ -62,6 +62,27 @@ enum Command {
     Withdraw(StateArgs),
     /// Delete records (tombstones; harvesters see them as deleted).
     Delete(StateArgs),
+    /// Validate METS files against the ZVDD rules (or other ISO Schematron files).
+    ///
+    /// Exit code 0 when every file is valid or valid_warn, 1 when any is invalid, 2 on
+    /// usage errors or unreadable input — usable as a Goobi script step.
+    Validate {
+        /// ISO Schematron file(s) to use instead of the bundled ZVDD rules.
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+        /// Phase to run (default: the schema's default phase).
+        #[arg(long)]
+        phase: Option<String>,
+        /// JSON output, one object per line.
+        #[arg(long, conflicts_with = "svrl")]
+        json: bool,
+        /// SVRL output.
+        #[arg(long)]
+        svrl: bool,
+        /// METS files (or OAI-PMH GetRecord responses holding METS).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Print the annotated default configuration.
     PrintConfig,
 }
@@ -103,6 +124,16 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::Validate {
+        rules,
+        phase,
+        json,
+        svrl,
+        files,
+    } = &cli.command
+    {
+        return validate(rules, phase.as_deref(), *json, *svrl, files);
+    }
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
@@ -273,7 +304,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return change(store.as_ref(), &args, StateChange::Withdraw).await
         }
         Command::Delete(args) => return change(store.as_ref(), &args, StateChange::Delete).await,
-        Command::Demo { .. } | Command::PrintConfig => unreachable!("handled above"),
+        Command::Demo { .. } | Command::PrintConfig | Command::Validate { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -306,4 +339,91 @@ async fn change(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `vitrine validate`: exit 0 (all valid or valid_warn), 1 (any invalid), 2 (usage or input).
+fn validate(
+    rules: &[PathBuf],
+    phase: Option<&str>,
+    json: bool,
+    svrl: bool,
+    files: &[PathBuf],
+) -> ExitCode {
+    use vitrine::schematron::{output, CompileOptions, Schema, Verdict};
+    let options = CompileOptions {
+        phase: phase.map(str::to_string),
+        ..CompileOptions::default()
+    };
+    let schemas: Vec<Schema> = if rules.is_empty() {
+        let compiled = match phase {
+            None => vitrine::validation::zvdd().cloned(),
+            Some(_) => Schema::compile(vitrine::validation::ZVDD_RULES.as_bytes(), &options),
+        };
+        match compiled {
+            Ok(schema) => vec![schema],
+            Err(e) => {
+                eprintln!("error: the ZVDD rules do not compile: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        let mut out = Vec::new();
+        for path in rules {
+            match Schema::compile_file(path, &options) {
+                Ok(schema) => out.push(schema),
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        out
+    };
+    let mut any_invalid = false;
+    let mut unreadable = false;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for file in files {
+        let name = file.display().to_string();
+        let bytes = match std::fs::read(file) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("{name}: cannot read: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        let report = match vitrine::validation::validate(&bytes, &schemas, Default::default()) {
+            Ok(report) => report,
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        any_invalid |= report.verdict() == Verdict::Invalid;
+        use std::io::Write;
+        let written = if json {
+            writeln!(out, "{}", output::to_json(&name, &report))
+        } else if svrl {
+            writeln!(out, "{}", output::to_svrl(&report))
+        } else {
+            // Findings go to stderr (Goobi's journal), the verdict line to both.
+            let mut text = Vec::new();
+            let _ = output::write_text(&mut text, &name, &report);
+            let text = String::from_utf8_lossy(&text);
+            eprint!("{text}");
+            writeln!(out, "{}", text.lines().last().unwrap_or_default())
+        };
+        if written.is_err() {
+            return ExitCode::from(2);
+        }
+    }
+    if unreadable {
+        ExitCode::from(2)
+    } else if any_invalid {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
