@@ -77,24 +77,29 @@ pub async fn import(
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     let mut report = ImportReport::default();
-    for chunk in files.chunks(BATCH) {
-        let chunk = chunk.to_vec();
-        let tree_for_work = tree.clone();
+    let chunks: Vec<Vec<PathBuf>> = files.chunks(BATCH).map(<[PathBuf]>::to_vec).collect();
+    let prepare_chunk = |chunk: Vec<PathBuf>| {
+        let tree = tree.clone();
         let domain_id = domain.id;
-        let prepared = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             chunk
                 .par_iter()
                 .map(|path| {
                     let result = read_file(path).and_then(|bytes| {
-                        prepare(&bytes, domain_id, &tree_for_work, None, release, limits)
+                        prepare(&bytes, domain_id, &tree, None, release, limits)
                             .map_err(|e| e.to_string())
                     });
                     (path.clone(), result)
                 })
                 .collect::<Vec<_>>()
         })
-        .await
-        .unwrap_or_default();
+    };
+    // While one batch is written to the database, the next is prepared.
+    let mut chunks = chunks.into_iter();
+    let mut next = chunks.next().map(prepare_chunk);
+    while let Some(job) = next.take() {
+        let prepared = job.await.unwrap_or_default();
+        next = chunks.next().map(prepare_chunk);
         let mut records = Vec::new();
         let mut paths = Vec::new();
         for (path, result) in prepared {

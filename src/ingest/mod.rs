@@ -9,7 +9,7 @@ pub use import::{collect_files, import, ImportReport};
 
 use crate::domain::{DomainTree, LocalId, OaiIdentifier};
 use crate::formats::{crosswalk, mets, Format};
-use crate::store::PutRecord;
+use crate::store::{Payload, PutRecord};
 use crate::xml::ParseLimits;
 
 /// Why a METS document was refused.
@@ -73,11 +73,11 @@ pub fn prepare(
         None => crosswalk::minimal_dc(record.title.as_deref(), oai_identifier.as_str()),
     };
     let mut payloads = vec![
-        (Format::Mets.prefix().to_string(), record.mets),
-        (Format::OaiDc.prefix().to_string(), dc.into_bytes()),
+        Payload::new(Format::Mets.prefix(), &record.mets),
+        Payload::new(Format::OaiDc.prefix(), dc.as_bytes()),
     ];
     if let Some(mods) = record.mods {
-        payloads.push((Format::Mods.prefix().to_string(), mods.into_bytes()));
+        payloads.push(Payload::new(Format::Mods.prefix(), mods.as_bytes()));
     }
     let parent_refs = record
         .parent_refs

@@ -52,10 +52,34 @@ pub struct PutRecord {
     pub title: Option<String>,
     /// Configured sets the record belongs to: (owner domain id, spec).
     pub sets: Vec<(i64, String)>,
-    /// Rendered formats: (prefix, uncompressed body).
-    pub payloads: Vec<(String, Vec<u8>)>,
+    /// Rendered formats, compressed.
+    pub payloads: Vec<Payload>,
     /// Release the record (a re-import keeps an earlier release otherwise).
     pub release: bool,
+}
+
+/// One rendered format of a record, compressed and fingerprinted when it is made (on
+/// the preparing thread), so that the database transaction only moves bytes.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    /// metadataPrefix.
+    pub prefix: String,
+    /// zstd-compressed body.
+    pub compressed: Vec<u8>,
+    /// SHA-256 of the uncompressed body.
+    pub digest: [u8; 32],
+}
+
+impl Payload {
+    /// Compresses and fingerprints a body.
+    pub fn new(prefix: &str, body: &[u8]) -> Payload {
+        use sha2::Digest;
+        Payload {
+            prefix: prefix.to_string(),
+            compressed: compress(body),
+            digest: sha2::Sha256::digest(body).into(),
+        }
+    }
 }
 
 /// What storing a record did.
@@ -211,9 +235,23 @@ pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
     SqlStore::open(url, max_connections).await
 }
 
-/// zstd-compresses a payload for storage.
+/// zstd-compresses a payload for storage, with one reusable compressor per thread.
 pub fn compress(bytes: &[u8]) -> Vec<u8> {
-    zstd::bulk::compress(bytes, 3).unwrap_or_else(|_| bytes.to_vec())
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = zstd::bulk::Compressor::new(3).ok();
+        }
+        match slot.as_mut().map(|c| c.compress(bytes)) {
+            Some(Ok(out)) => out,
+            // Level 0 frames always decode; this only happens if zstd cannot allocate.
+            _ => zstd::bulk::compress(bytes, 0).unwrap_or_default(),
+        }
+    })
 }
 
 /// Decompresses a stored payload.

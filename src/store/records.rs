@@ -3,7 +3,7 @@
 //! datestamps and `deleted` markers harvesters see) right after every change.
 
 use super::sql::{parse_set_specs, SqlStore};
-use super::{compress, PutOutcome, PutRecord, RecordStatus, StateChange, StoreError};
+use super::{PutOutcome, PutRecord, RecordStatus, StateChange, StoreError};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
@@ -25,52 +25,36 @@ pub(super) async fn put_record(
     Ok(outcome)
 }
 
-/// One transaction for the batch, a savepoint per record: each record is stored whole or
-/// not at all, and the batch pays for one commit.
+/// One transaction for the whole batch; if any record fails, the batch is rolled back
+/// and every record is stored in a transaction of its own, so each is stored whole or not
+/// at all and one bad record costs only its own failure.
 pub(super) async fn put_records(
     store: &SqlStore,
     records: &[PutRecord],
     now: i64,
 ) -> Vec<Result<PutOutcome, StoreError>> {
-    let mut tx = match store.begin_write().await {
-        Ok(tx) => tx,
-        Err(e) => {
-            return records
-                .iter()
-                .map(|_| Err(StoreError::Other(anyhow::anyhow!("{e}"))))
-                .collect()
-        }
-    };
+    if let Ok(outcomes) = put_batch(store, records, now).await {
+        return outcomes.into_iter().map(Ok).collect();
+    }
     let mut results = Vec::with_capacity(records.len());
     for record in records {
-        let result = async {
-            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-            match put_in(&mut savepoint, record, now).await {
-                Ok(outcome) => {
-                    savepoint.commit().await?;
-                    Ok(outcome)
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    Err(e)
-                }
-            }
-        }
-        .await;
-        results.push(result);
-    }
-    if let Err(e) = tx.commit().await {
-        let message = e.to_string();
-        return records
-            .iter()
-            .map(|_| {
-                Err(StoreError::Other(anyhow::anyhow!(
-                    "commit failed: {message}"
-                )))
-            })
-            .collect();
+        results.push(put_record(store, record, now).await);
     }
     results
+}
+
+async fn put_batch(
+    store: &SqlStore,
+    records: &[PutRecord],
+    now: i64,
+) -> Result<Vec<PutOutcome>, StoreError> {
+    let mut tx = store.begin_write().await?;
+    let mut outcomes = Vec::with_capacity(records.len());
+    for record in records {
+        outcomes.push(put_in(&mut tx, record, now).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 fn content_hash(record: &PutRecord) -> String {
@@ -87,9 +71,9 @@ fn content_hash(record: &PutRecord) -> String {
     for (owner, spec) in &record.sets {
         field(format!("{owner}:{spec}").as_bytes());
     }
-    for (prefix, body) in &record.payloads {
-        field(prefix.as_bytes());
-        field(body);
+    for payload in &record.payloads {
+        field(payload.prefix.as_bytes());
+        field(&payload.digest);
     }
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -182,13 +166,20 @@ async fn put_in(
         }
     };
 
-    for (prefix, body) in &record.payloads {
-        sqlx::query("INSERT INTO payload (record_id, prefix, body) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(prefix)
-            .bind(compress(body))
-            .execute(&mut *conn)
-            .await?;
+    if !record.payloads.is_empty() {
+        // One statement for all payloads of the record.
+        let values: Vec<String> = (0..record.payloads.len())
+            .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO payload (record_id, prefix, body) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+        for payload in &record.payloads {
+            q = q.bind(&payload.prefix).bind(&payload.compressed);
+        }
+        q.execute(&mut *conn).await?;
     }
     for (owner, spec) in &record.sets {
         sqlx::query(
@@ -209,8 +200,20 @@ async fn put_in(
         .execute(&mut *conn)
         .await?;
     }
-    link_relatives(conn, id, record).await?;
-    sync_disseminations(conn, id, record.domain_id, released, true, now).await?;
+    link_relatives(conn, id, record, outcome == PutOutcome::Created).await?;
+    let formats: Vec<&str> = record.payloads.iter().map(|p| p.prefix.as_str()).collect();
+    if outcome == PutOutcome::Created {
+        insert_disseminations(
+            conn,
+            id,
+            record.domain_id,
+            if released { &formats } else { &[] },
+            now,
+        )
+        .await?;
+    } else {
+        sync_disseminations(conn, id, record.domain_id, released, true, now).await?;
+    }
     Ok(outcome)
 }
 
@@ -220,6 +223,7 @@ async fn link_relatives(
     conn: &mut AnyConnection,
     id: i64,
     record: &PutRecord,
+    created: bool,
 ) -> Result<(), StoreError> {
     let mut parent: Option<i64> = None;
     for r in &record.parent_refs {
@@ -237,11 +241,14 @@ async fn link_relatives(
             break;
         }
     }
-    sqlx::query("UPDATE record SET parent_id = $2 WHERE id = $1")
-        .bind(id)
-        .bind(parent)
-        .execute(&mut *conn)
-        .await?;
+    // A new row's parent_id is NULL already.
+    if parent.is_some() || !created {
+        sqlx::query("UPDATE record SET parent_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(parent)
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query(
         "UPDATE record SET parent_id = $1 WHERE parent_id IS NULL AND id <> $1 \
          AND id IN (SELECT record_id FROM parent_ref WHERE ref = $2)",
@@ -250,6 +257,41 @@ async fn link_relatives(
     .bind(&record.local_id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// The dissemination rows of a record stored for the first time: one per base format it
+/// has, in one statement.
+async fn insert_disseminations(
+    conn: &mut AnyConnection,
+    id: i64,
+    domain_id: i64,
+    formats: &[&str],
+    now: i64,
+) -> Result<(), StoreError> {
+    let formats: Vec<&str> = formats
+        .iter()
+        .copied()
+        .filter(|f| BASE_FORMATS.contains(f))
+        .collect();
+    if formats.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..formats.len())
+        .map(|i| format!("($1, ${}, $2, $3, 0)", i + 4))
+        .collect();
+    let sql = format!(
+        "INSERT INTO dissemination (record_id, prefix, domain_id, datestamp, deleted) VALUES {}",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(domain_id)
+        .bind(now);
+    for f in formats {
+        q = q.bind(f);
+    }
+    q.execute(&mut *conn).await?;
     Ok(())
 }
 

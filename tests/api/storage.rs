@@ -3,7 +3,7 @@
 
 use crate::helpers::fresh_database;
 use vitrine::domain::DomainName;
-use vitrine::store::{ListQuery, PutOutcome, PutRecord, StateChange, Store, StoreError};
+use vitrine::store::{ListQuery, Payload, PutOutcome, PutRecord, StateChange, Store, StoreError};
 
 fn record(domain_id: i64, local: &str, body: &str) -> PutRecord {
     PutRecord {
@@ -14,8 +14,8 @@ fn record(domain_id: i64, local: &str, body: &str) -> PutRecord {
         title: Some(format!("Title {local}")),
         sets: vec![],
         payloads: vec![
-            ("mets".into(), format!("<mets>{body}</mets>").into_bytes()),
-            ("oai_dc".into(), b"<dc/>".to_vec()),
+            Payload::new("mets", format!("<mets>{body}</mets>").as_bytes()),
+            Payload::new("oai_dc", b"<dc/>"),
         ],
         release: true,
     }
@@ -117,6 +117,17 @@ async fn the_storage_story() {
     };
     assert_eq!(store.count(&scoped).await.unwrap(), 5);
 
+    // One conflicting record does not cost the rest of its batch.
+    let mixed = vec![record(zd.id, "z5", "z"), record(zd.id, "a", "moved")];
+    let results = store.put_records(&mixed, 1011).await;
+    assert!(matches!(results[0], Ok(PutOutcome::Created)));
+    assert!(matches!(results[1], Err(StoreError::Conflict(_))));
+    assert_eq!(store.count(&query("mets", 5000)).await.unwrap(), 7);
+    store
+        .change_state(zd.id, "z5", StateChange::Delete, 1012)
+        .await
+        .unwrap();
+
     // Keyset paging: pages are disjoint and complete.
     let mut seen = Vec::new();
     let mut after = None;
@@ -136,7 +147,7 @@ async fn the_storage_story() {
         after = page.last().map(|i| (i.datestamp, i.record_id));
         seen.extend(page.into_iter().map(|i| i.oai_identifier));
     }
-    assert_eq!(seen.len(), 6);
+    assert_eq!(seen.len(), 7, "six records and one deleted marker");
 
     // Withdraw and delete leave deleted markers with new datestamps in every format.
     assert!(store
