@@ -254,8 +254,28 @@ pub fn compress(bytes: &[u8]) -> Vec<u8> {
     })
 }
 
-/// Decompresses a stored payload.
+/// Decompresses a stored payload, with one reusable decompressor per thread.
 pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    zstd::stream::decode_all(bytes)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("stored payload is damaged: {e}")))
+    thread_local! {
+        static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let damaged = |e: &dyn std::fmt::Display| {
+        StoreError::Other(anyhow::anyhow!("stored payload is damaged: {e}"))
+    };
+    let size = match zstd::zstd_safe::get_frame_content_size(bytes) {
+        Ok(Some(size)) => usize::try_from(size).map_err(|e| damaged(&e))?,
+        // Frames without a recorded size (never written by vitrine) take the slow path.
+        _ => return zstd::stream::decode_all(bytes).map_err(|e| damaged(&e)),
+    };
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(|e| damaged(&e))?);
+        }
+        let decompressor = slot.as_mut().expect("set above");
+        decompressor
+            .decompress(bytes, size)
+            .map_err(|e| damaged(&e))
+    })
 }
