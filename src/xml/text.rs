@@ -23,7 +23,12 @@ pub fn strip_illegal_chars(text: &[u8]) -> Cow<'_, [u8]> {
                     i += 1;
                 }
             }
-            Cow::Owned(out)
+            if out.len() == text.len() {
+                // Only legal characters that share a first byte with U+FFFE/U+FFFF.
+                Cow::Borrowed(text)
+            } else {
+                Cow::Owned(out)
+            }
         }
     }
 }
