@@ -249,14 +249,21 @@ async fn link_relatives(
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query(
-        "UPDATE record SET parent_id = $1 WHERE parent_id IS NULL AND id <> $1 \
-         AND id IN (SELECT record_id FROM parent_ref WHERE ref = $2)",
-    )
-    .bind(id)
-    .bind(&record.local_id)
-    .execute(&mut *conn)
-    .await?;
+    // Children that arrived first: found through the parent_ref index, then linked one by
+    // one (most records have none, so this is a single indexed lookup).
+    let waiting = sqlx::query("SELECT record_id FROM parent_ref WHERE ref = $1 AND record_id <> $2")
+        .bind(&record.local_id)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in waiting {
+        let child: i64 = row.try_get("record_id")?;
+        sqlx::query("UPDATE record SET parent_id = $1 WHERE id = $2 AND parent_id IS NULL")
+            .bind(id)
+            .bind(child)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

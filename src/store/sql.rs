@@ -59,7 +59,7 @@ impl SqlStore {
                         sqlx::raw_sql(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
-                             PRAGMA cache_size = -32000;",
+                             PRAGMA cache_size = -4000;",
                         )
                         .execute(&mut *conn)
                         .await?;
