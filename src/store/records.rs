@@ -251,11 +251,12 @@ async fn link_relatives(
     }
     // Children that arrived first: found through the parent_ref index, then linked one by
     // one (most records have none, so this is a single indexed lookup).
-    let waiting = sqlx::query("SELECT record_id FROM parent_ref WHERE ref = $1 AND record_id <> $2")
-        .bind(&record.local_id)
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let waiting =
+        sqlx::query("SELECT record_id FROM parent_ref WHERE ref = $1 AND record_id <> $2")
+            .bind(&record.local_id)
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
     for row in waiting {
         let child: i64 = row.try_get("record_id")?;
         sqlx::query("UPDATE record SET parent_id = $1 WHERE id = $2 AND parent_id IS NULL")
