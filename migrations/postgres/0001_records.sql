@@ -35,10 +35,14 @@ CREATE TABLE parent_ref (
 );
 CREATE INDEX parent_ref_ref ON parent_ref (ref);
 
+-- Configured-set memberships. A record that leaves a set keeps its row with current = 0,
+-- so set-based incremental harvests still list it (with its new datestamp and without
+-- that setSpec) and learn that it left.
 CREATE TABLE record_set (
     record_id        BIGINT  NOT NULL REFERENCES record(id) ON DELETE CASCADE,
     owner_domain_id  BIGINT  NOT NULL REFERENCES domain(id),
     spec             TEXT    NOT NULL,
+    current          BIGINT  NOT NULL DEFAULT 1,
     PRIMARY KEY (owner_domain_id, spec, record_id)
 );
 CREATE INDEX record_set_record ON record_set (record_id);

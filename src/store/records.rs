@@ -136,7 +136,11 @@ async fn put_in(
             .bind(now)
             .execute(&mut *conn)
             .await?;
-            for table in ["payload", "record_set", "parent_ref"] {
+            sqlx::query("UPDATE record_set SET current = 0 WHERE record_id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            for table in ["payload", "parent_ref"] {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DELETE FROM {table} WHERE record_id = $1"
                 )))
@@ -183,7 +187,8 @@ async fn put_in(
     }
     for (owner, spec) in &record.sets {
         sqlx::query(
-            "INSERT INTO record_set (record_id, owner_domain_id, spec) VALUES ($1, $2, $3)",
+            "INSERT INTO record_set (record_id, owner_domain_id, spec, current) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (owner_domain_id, spec, record_id) DO UPDATE SET current = 1",
         )
         .bind(id)
         .bind(owner)

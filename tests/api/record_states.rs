@@ -235,3 +235,53 @@ async fn a_bad_file_is_reported_precisely_and_the_others_are_imported() {
         .1;
     assert!(not_mets.contains("not a METS document"), "{not_mets}");
 }
+
+#[tokio::test]
+async fn a_record_that_leaves_a_set_reaches_harvesters_of_that_set() {
+    let app = TestApp::spawn().await;
+    let file = fixtures().join("main/demo_mono_0001.xml");
+    app.import("ulb", std::slice::from_ref(&file), true).await;
+    let before = app
+        .oai(&[
+            ("verb", "ListIdentifiers"),
+            ("metadataPrefix", "oai_dc"),
+            ("set", "geschichte"),
+        ])
+        .await;
+    assert_eq!(before.all("//o:identifier"), vec![ID.to_string()]);
+    let stamp = before.s("string(//o:datestamp)");
+    wait_next_second().await;
+    let dir = tempfile::tempdir().unwrap();
+    let moved = dir.path().join("moved.xml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &moved,
+        text.replace(
+            ">Geschichte</mods:classification>",
+            ">Theologie</mods:classification>",
+        ),
+    )
+    .unwrap();
+    assert_eq!(app.import("ulb", &[moved], true).await.replaced, 1);
+    let after = vitrine::domain::Datestamp::from_seconds(
+        vitrine::domain::Datestamp::parse(&stamp).unwrap().seconds() + 1,
+    )
+    .to_string();
+    let incremental = app
+        .oai(&[
+            ("verb", "ListIdentifiers"),
+            ("metadataPrefix", "oai_dc"),
+            ("set", "geschichte"),
+            ("from", &after),
+        ])
+        .await;
+    assert_eq!(
+        incremental.all("//o:identifier"),
+        vec![ID.to_string()],
+        "the set's harvester sees the change"
+    );
+    assert!(
+        incremental.all("//o:setSpec").is_empty(),
+        "and learns the record is no longer in the set"
+    );
+}
