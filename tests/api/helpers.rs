@@ -173,6 +173,16 @@ impl TestApp {
         assert!(r.failed.is_empty(), "{:?}", r.failed);
     }
 
+    /// The stored status of a record (panics when it does not exist).
+    pub async fn status(&self, domain: &str, local_id: &str) -> vitrine::store::RecordStatus {
+        let d = self.domain(domain).await;
+        self.store
+            .record_status(d.id, local_id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no record {local_id} in {domain}"))
+    }
+
     /// Changes a record's state.
     pub async fn change(&self, domain: &str, local_id: &str, change: StateChange) {
         let d = self.domain(domain).await;
@@ -376,4 +386,10 @@ pub fn fixtures_with_classification(value: &str, folder: &str) -> usize {
                 .unwrap_or(false)
         })
         .count()
+}
+
+/// The datestamp one second after `stamp` (second granularity).
+pub fn second_after(stamp: &str) -> String {
+    let seconds = vitrine::domain::Datestamp::parse(stamp).unwrap().seconds();
+    vitrine::domain::Datestamp::from_seconds(seconds + 1).to_string()
 }

@@ -1,6 +1,6 @@
 //! Release, withdrawal, deletion and re-import as harvesters see them (SPEC §2, §3).
 
-use crate::helpers::{fixtures, TestApp};
+use crate::helpers::{fixtures, second_after, TestApp};
 use vitrine::store::StateChange;
 
 const ID: &str = "oai:digital.ulb.example.org:demo_mono_0001";
@@ -73,10 +73,7 @@ async fn withdrawn_and_deleted_records_stay_visible_as_deleted_with_a_new_datest
         assert!(x.s("string(//o:header/o:datestamp)") > stamp);
     }
     // An incremental harvest from the second after the import sees exactly the withdrawal.
-    let after = vitrine::domain::Datestamp::from_seconds(
-        vitrine::domain::Datestamp::parse(&stamp).unwrap().seconds() + 1,
-    )
-    .to_string();
+    let after = second_after(&stamp);
     let incremental = app
         .oai(&[
             ("verb", "ListIdentifiers"),
@@ -157,43 +154,16 @@ async fn parents_and_children_are_linked_whatever_the_arrival_order() {
     app.import("ulb", &volumes, true).await;
     app.import("ulb", &[main.join("demo_mvw_0001.xml")], true)
         .await;
-    let ulb = app.domain("ulb").await;
-    let anchor = app
-        .store
-        .record_status(ulb.id, "demo_mvw_0001")
-        .await
-        .unwrap()
-        .unwrap();
+    let anchor = app.status("ulb", "demo_mvw_0001").await;
     for i in 1..=4 {
-        let v = app
-            .store
-            .record_status(ulb.id, &format!("demo_mvw_0001_0{i}"))
-            .await
-            .unwrap()
-            .unwrap();
+        let v = app.status("ulb", &format!("demo_mvw_0001_0{i}")).await;
         assert_eq!(v.parent_id, Some(anchor.id), "volume {i}");
     }
     // Newspaper issues link to their year, the year to the newspaper.
     app.import("zd", &[fixtures().join("zd")], true).await;
-    let zd = app.domain("zd").await;
-    let paper = app
-        .store
-        .record_status(zd.id, "demo_zd_0001")
-        .await
-        .unwrap()
-        .unwrap();
-    let year = app
-        .store
-        .record_status(zd.id, "demo_zd_0001_1848")
-        .await
-        .unwrap()
-        .unwrap();
-    let issue = app
-        .store
-        .record_status(zd.id, "demo_zd_0001_18480304")
-        .await
-        .unwrap()
-        .unwrap();
+    let paper = app.status("zd", "demo_zd_0001").await;
+    let year = app.status("zd", "demo_zd_0001_1848").await;
+    let issue = app.status("zd", "demo_zd_0001_18480304").await;
     assert_eq!(year.parent_id, Some(paper.id));
     assert_eq!(issue.parent_id, Some(year.id));
 }
@@ -263,10 +233,7 @@ async fn a_record_that_leaves_a_set_reaches_harvesters_of_that_set() {
     )
     .unwrap();
     assert_eq!(app.import("ulb", &[moved], true).await.replaced, 1);
-    let after = vitrine::domain::Datestamp::from_seconds(
-        vitrine::domain::Datestamp::parse(&stamp).unwrap().seconds() + 1,
-    )
-    .to_string();
+    let after = second_after(&stamp);
     let incremental = app
         .oai(&[
             ("verb", "ListIdentifiers"),
