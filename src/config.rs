@@ -227,26 +227,58 @@ impl Config {
             bail!("oai.token_lifetime_hours must be at least 24");
         }
         for (name, domain) in &self.domains {
-            if let Some(id) = &domain.repository_identifier {
-                crate::domain::check_repository_identifier(id)
-                    .with_context(|| format!("domains.{name}.repository_identifier"))?;
-            }
-            if domain.page_size == Some(0) {
-                bail!("domains.{name}.page_size must be at least 1");
-            }
-            for set in &domain.sets {
-                crate::domain::SetSpec::parse(&set.spec)
-                    .ok()
-                    .filter(|s| s.segments().count() == 1)
-                    .with_context(|| {
-                        format!(
-                            "domains.{name}.sets: spec {:?} must be one setSpec segment",
-                            set.spec
-                        )
-                    })?;
-            }
+            domain.check().with_context(|| format!("domains.{name}"))?;
         }
         Ok(())
+    }
+}
+
+impl DomainConfig {
+    /// Checks values that TOML types alone do not constrain.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if let Some(id) = &self.repository_identifier {
+            crate::domain::check_repository_identifier(id).context("repository_identifier")?;
+        }
+        if self.page_size == Some(0) {
+            bail!("page_size must be at least 1");
+        }
+        for set in &self.sets {
+            crate::domain::SetSpec::parse(&set.spec)
+                .ok()
+                .filter(|s| s.segments().count() == 1)
+                .with_context(|| {
+                    format!("sets: spec {:?} must be one setSpec segment", set.spec)
+                })?;
+        }
+        Ok(())
+    }
+
+    /// This configuration with one setting changed, e.g. `oai.formats.zmets.on` = `true`
+    /// (`vitrine domain set`). The value is read as a TOML value when it parses as one
+    /// (`true`, `50`, `["a", "b"]`), else as a string. Fails with a precise message when
+    /// the key does not exist or the value has the wrong type.
+    pub fn with_setting(&self, key: &str, value: &str) -> anyhow::Result<DomainConfig> {
+        let mut table =
+            toml::Table::try_from(self).context("cannot represent the configuration")?;
+        let parts: Vec<&str> = key.split('.').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            bail!("{key:?} is not a setting name");
+        }
+        let mut node = &mut table;
+        for part in &parts[..parts.len() - 1] {
+            let entry = node
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            node = entry
+                .as_table_mut()
+                .with_context(|| format!("{key}: {part} is not a section"))?;
+        }
+        node.insert(parts[parts.len() - 1].to_string(), parse_scalar(value));
+        let changed: DomainConfig = toml::Value::Table(table)
+            .try_into()
+            .with_context(|| format!("{key} = {value}: not a valid setting"))?;
+        changed.check()?;
+        Ok(changed)
     }
 }
 
@@ -284,6 +316,7 @@ fn apply_environment(
 
 fn parse_scalar(raw: &str) -> toml::Value {
     match format!("v = {raw}").parse::<toml::Table>() {
+        // A bare word such as a URL stays a string.
         Ok(mut t) => t
             .remove("v")
             .unwrap_or_else(|| toml::Value::String(raw.into())),
@@ -329,6 +362,24 @@ mod tests {
         let ulb = config.domain("ulb");
         assert_eq!(ulb.page_size, Some(50));
         assert!(ulb.oai.formats.zmets.on);
+    }
+
+    #[test]
+    fn a_domain_setting_is_changed_by_its_dotted_name() {
+        let base = DomainConfig::default();
+        let changed = base.with_setting("oai.formats.zmets.on", "true").unwrap();
+        assert!(changed.oai.formats.zmets.on);
+        let changed = changed.with_setting("page_size", "50").unwrap();
+        assert_eq!(changed.page_size, Some(50));
+        assert!(changed.oai.formats.zmets.on, "other settings stay");
+        let named = base.with_setting("institution.name", "ULB Halle").unwrap();
+        assert_eq!(named.institution.name.as_deref(), Some("ULB Halle"));
+        assert!(base.with_setting("oai.formats.zmetz.on", "true").is_err());
+        assert!(base.with_setting("page_size", "many").is_err());
+        assert!(base.with_setting("page_size", "0").is_err());
+        assert!(base
+            .with_setting("repository_identifier", "not valid!")
+            .is_err());
     }
 
     #[test]

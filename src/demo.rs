@@ -2,7 +2,7 @@
 //! seeded with the bundled sample collection (`fixtures/demo`), then the server.
 
 use crate::config::Config;
-use crate::domain::{DomainName, DomainTree};
+use crate::domain::DomainName;
 use crate::ingest::{collect_files, import};
 use crate::store::{StateChange, Store};
 use anyhow::Context;
@@ -76,7 +76,7 @@ pub async fn seed(
     let zd = store
         .add_domain(&DomainName::parse("zd")?, Some(root.id), "Zeitungen")
         .await?;
-    let tree = Arc::new(DomainTree::new(store.domains().await?, config.clone()));
+    let tree = Arc::new(crate::store::load_tree(store.as_ref(), config.clone()).await?);
     for (domain, folder) in [(&root, "main"), (&zd, "zd")] {
         let files = collect_files(&[fixtures.join(folder)]).map_err(anyhow::Error::msg)?;
         let report = import(

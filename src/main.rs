@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use vitrine::config::{Config, EXAMPLE};
-use vitrine::domain::{DomainName, DomainTree};
+use vitrine::domain::DomainName;
 use vitrine::startup::Application;
 use vitrine::store::{self, StateChange, Store};
 
@@ -102,6 +102,28 @@ enum DomainCommand {
     },
     /// List domains.
     List,
+    /// Change a setting of a domain (takes precedence over the configuration file),
+    /// e.g. `vitrine domain set ulb oai.formats.zmets.on true`.
+    Set {
+        /// Domain.
+        dname: String,
+        /// Dotted setting name as in `[domains.DNAME]` of the configuration.
+        key: String,
+        /// New value (TOML: true, 50, "text", ["a", "b"]; a bare word is text).
+        value: String,
+    },
+    /// Remove a setting made with `domain set` (the file's value applies again).
+    Unset {
+        /// Domain.
+        dname: String,
+        /// Dotted setting name.
+        key: String,
+    },
+    /// Show a domain's effective configuration and where each changed setting comes from.
+    Show {
+        /// Domain.
+        dname: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -237,7 +259,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Domain {
             command: DomainCommand::List,
         } => {
-            let tree = DomainTree::new(store.domains().await?, config.clone());
+            let tree = vitrine::store::load_tree(store.as_ref(), config.clone()).await?;
             for d in tree.all() {
                 let depth = tree.lineage(d.id).len() - 1;
                 let endpoint = if d.parent_id.is_none() {
@@ -254,12 +276,76 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        Command::Domain {
+            command: DomainCommand::Set { dname, key, value },
+        } => {
+            let tree = vitrine::store::load_tree(store.as_ref(), config.clone()).await?;
+            let domain = tree
+                .by_name(&dname)
+                .with_context(|| format!("no domain {dname}"))?;
+            // Refuse what would not load: unknown key, wrong type, invalid value.
+            tree.config(domain.id)
+                .with_setting(&key, &value)
+                .with_context(|| format!("domain {dname}"))?;
+            store
+                .set_domain_setting(domain.id, &key, Some(&value))
+                .await?;
+            println!("{dname}: {key} = {value}");
+        }
+        Command::Domain {
+            command: DomainCommand::Unset { dname, key },
+        } => {
+            let tree = vitrine::store::load_tree(store.as_ref(), config.clone()).await?;
+            let domain = tree
+                .by_name(&dname)
+                .with_context(|| format!("no domain {dname}"))?;
+            store.set_domain_setting(domain.id, &key, None).await?;
+            println!("{dname}: {key} removed; the configuration file's value applies");
+        }
+        Command::Domain {
+            command: DomainCommand::Show { dname },
+        } => {
+            let tree = vitrine::store::load_tree(store.as_ref(), config.clone()).await?;
+            let domain = tree
+                .by_name(&dname)
+                .with_context(|| format!("no domain {dname}"))?;
+            let parent = domain
+                .parent_id
+                .and_then(|p| tree.by_id(p))
+                .map_or("(root)".to_string(), |p| p.name.to_string());
+            println!("# domain {dname}: {} (parent {parent})", domain.title);
+            let endpoint = if domain.parent_id.is_none() {
+                "/oai".to_string()
+            } else {
+                format!("/{dname}/oai")
+            };
+            println!(
+                "# endpoint {endpoint}, repository identifier {}",
+                tree.repository_identifier(domain.id)
+            );
+            for (_, key, value) in store
+                .domain_settings()
+                .await?
+                .iter()
+                .filter(|(d, _, _)| *d == domain.id)
+            {
+                println!("# set on the command line: {key} = {value}");
+            }
+            let mut table = toml::Table::new();
+            table.insert(
+                dname.clone(),
+                toml::Value::try_from(tree.config(domain.id))?,
+            );
+            let mut outer = toml::Table::new();
+            outer.insert("domains".into(), toml::Value::Table(table));
+            print!("{}", toml::to_string_pretty(&outer)?);
+        }
         Command::Import {
             domain,
             release,
             paths,
         } => {
-            let tree = Arc::new(DomainTree::new(store.domains().await?, config.clone()));
+            let tree = Arc::new(vitrine::store::load_tree(store.as_ref(), config.clone()).await?);
             let target = tree
                 .by_name(&domain)
                 .with_context(|| {

@@ -11,7 +11,9 @@ pub use datestamp::{Datestamp, Granularity};
 pub use identifier::{check_repository_identifier, LocalId, OaiIdentifier};
 pub use name::DomainName;
 pub use set_spec::SetSpec;
-pub use tree::{Domain, DomainTree, DEFAULT_PAGE_SIZE, DEFAULT_REPOSITORY_IDENTIFIER};
+pub use tree::{
+    Domain, DomainSetting, DomainTree, DEFAULT_PAGE_SIZE, DEFAULT_REPOSITORY_IDENTIFIER,
+};
 
 /// Why a value could not be parsed into one of the domain types.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -26,17 +26,43 @@ pub const DEFAULT_REPOSITORY_IDENTIFIER: &str = "vitrine.localhost";
 /// Default page size of list responses.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
+/// A setting changed from the command line: (domain id, dotted key, value).
+pub type DomainSetting = (i64, String, String);
+
 /// All domains with their configuration.
 #[derive(Debug, Clone)]
 pub struct DomainTree {
     domains: Vec<Domain>,
     config: Arc<Config>,
+    /// Each domain's configuration: the file's, overlaid by settings from the command line.
+    effective: Vec<(i64, DomainConfig)>,
 }
 
 impl DomainTree {
-    /// Builds the tree from the stored domains and the configuration.
-    pub fn new(domains: Vec<Domain>, config: Arc<Config>) -> Self {
-        DomainTree { domains, config }
+    /// Builds the tree from the stored domains, the configuration and the settings made
+    /// with `vitrine domain set` (which take precedence over the file). A stored setting
+    /// that no longer fits the configuration is skipped with a warning.
+    pub fn new(domains: Vec<Domain>, config: Arc<Config>, settings: &[DomainSetting]) -> Self {
+        let effective = domains
+            .iter()
+            .map(|d| {
+                let mut effective = config.domain(d.name.as_str());
+                for (_, key, value) in settings.iter().filter(|(id, _, _)| *id == d.id) {
+                    match effective.with_setting(key, value) {
+                        Ok(changed) => effective = changed,
+                        Err(e) => {
+                            tracing::warn!(domain = %d.name, key, "stored setting ignored: {e:#}")
+                        }
+                    }
+                }
+                (d.id, effective)
+            })
+            .collect();
+        DomainTree {
+            domains,
+            config,
+            effective,
+        }
     }
 
     /// Every domain, in creation order.
@@ -120,9 +146,14 @@ impl DomainTree {
 
     /// The configuration of a domain.
     pub fn config(&self, id: i64) -> DomainConfig {
-        self.by_id(id)
-            .map(|d| self.config.domain(d.name.as_str()))
-            .unwrap_or_default()
+        self.config_ref(id).cloned().unwrap_or_default()
+    }
+
+    fn config_ref(&self, id: i64) -> Option<&DomainConfig> {
+        self.effective
+            .iter()
+            .find(|(d, _)| *d == id)
+            .map(|(_, c)| c)
     }
 
     /// The whole configuration.
@@ -135,7 +166,7 @@ impl DomainTree {
         self.lineage(id)
             .iter()
             .rev()
-            .find_map(|d| pick(&self.config.domain(d.name.as_str())))
+            .find_map(|d| self.config_ref(d.id).and_then(&pick))
     }
 
     /// The repository identifier used in this domain's OAI identifiers.
@@ -215,6 +246,7 @@ mod tests {
                 d(4, "vd", Some(1)),
             ],
             Arc::new(config),
+            &[(4, "page_size".into(), "7".into())],
         )
     }
 
@@ -240,5 +272,6 @@ mod tests {
             vec![(1, "hist".to_string())]
         );
         assert!(t.sets_for(3, &["Theologie".into()]).is_empty());
+        assert_eq!(t.page_size(4), 7, "a command-line setting wins");
     }
 }

@@ -12,9 +12,11 @@ mod sql;
 
 pub use sql::SqlStore;
 
+use crate::config::Config;
 pub use crate::domain::Domain;
-use crate::domain::DomainName;
+use crate::domain::{DomainName, DomainSetting, DomainTree};
 use async_trait::async_trait;
+use std::sync::Arc;
 
 /// A storage failure, mapped at the edges (HTTP status, exit code).
 #[derive(Debug, thiserror::Error)]
@@ -225,6 +227,15 @@ pub trait Store: Send + Sync {
         &self,
         domain_ids: Option<&[i64]>,
     ) -> Result<Option<i64>, StoreError>;
+    /// Settings made with `vitrine domain set`: (domain id, key, value).
+    async fn domain_settings(&self) -> Result<Vec<DomainSetting>, StoreError>;
+    /// Stores (`Some`) or removes (`None`) a domain setting.
+    async fn set_domain_setting(
+        &self,
+        domain_id: i64,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), StoreError>;
     /// Reads a setting, or stores `default` if absent, atomically; returns the stored value.
     async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError>;
 }
@@ -233,6 +244,14 @@ pub trait Store: Send + Sync {
 /// file and its folder when missing, and applies the migrations.
 pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
     SqlStore::open(url, max_connections).await
+}
+
+/// The domain tree with its effective configuration: the file's, overlaid by the
+/// settings stored with `vitrine domain set`.
+pub async fn load_tree(store: &dyn Store, config: Arc<Config>) -> Result<DomainTree, StoreError> {
+    let domains = store.domains().await?;
+    let settings = store.domain_settings().await?;
+    Ok(DomainTree::new(domains, config, &settings))
 }
 
 /// zstd-compresses a payload for storage, with one reusable compressor per thread.

@@ -5,7 +5,7 @@
 use super::{
     Domain, Item, ListQuery, PutOutcome, PutRecord, RecordStatus, StateChange, Store, StoreError,
 };
-use crate::domain::DomainName;
+use crate::domain::{DomainName, DomainSetting};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -447,6 +447,51 @@ impl Store for SqlStore {
         }
         let row = q.fetch_one(&self.pool).await?;
         Ok(row.try_get::<Option<i64>, _>("m")?)
+    }
+
+    async fn domain_settings(&self) -> Result<Vec<DomainSetting>, StoreError> {
+        let rows =
+            sqlx::query("SELECT domain_id, key, value FROM domain_setting ORDER BY domain_id, key")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("domain_id")?,
+                    row.try_get("key")?,
+                    row.try_get("value")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn set_domain_setting(
+        &self,
+        domain_id: i64,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
+        match value {
+            Some(value) => {
+                sqlx::query(
+                    "INSERT INTO domain_setting (domain_id, key, value) VALUES ($1, $2, $3) \
+                     ON CONFLICT (domain_id, key) DO UPDATE SET value = $3",
+                )
+                .bind(domain_id)
+                .bind(key)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM domain_setting WHERE domain_id = $1 AND key = $2")
+                    .bind(domain_id)
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError> {

@@ -37,7 +37,7 @@ impl AppState {
         config: Arc<Config>,
         tokens: TokenKey,
     ) -> anyhow::Result<AppState> {
-        let tree = Arc::new(DomainTree::new(store.domains().await?, config.clone()));
+        let tree = Arc::new(crate::store::load_tree(store.as_ref(), config.clone()).await?);
         Ok(AppState {
             store,
             config,
@@ -54,10 +54,8 @@ impl AppState {
                 return Ok(cached.1.clone());
             }
         }
-        let tree = Arc::new(DomainTree::new(
-            self.store.domains().await?,
-            self.config.clone(),
-        ));
+        let tree =
+            Arc::new(crate::store::load_tree(self.store.as_ref(), self.config.clone()).await?);
         *self.tree.write().await = (Instant::now(), tree.clone());
         Ok(tree)
     }

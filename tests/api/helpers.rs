@@ -138,10 +138,11 @@ impl TestApp {
 
     /// The current domain tree.
     pub async fn tree(&self) -> Arc<DomainTree> {
-        Arc::new(DomainTree::new(
-            self.store.domains().await.unwrap(),
-            self.config.clone(),
-        ))
+        Arc::new(
+            vitrine::store::load_tree(self.store.as_ref(), self.config.clone())
+                .await
+                .unwrap(),
+        )
     }
 
     /// Imports files into a domain, returning the report.

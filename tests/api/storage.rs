@@ -227,6 +227,33 @@ async fn the_storage_story() {
     assert_eq!(ids, vec!["oai:x.org:a"]);
     assert_eq!(store.earliest_datestamp(None).await.unwrap(), Some(1010));
 
+    // Settings made on the command line overlay the configuration file.
+    store
+        .set_domain_setting(zd.id, "page_size", Some("5"))
+        .await
+        .unwrap();
+    store
+        .set_domain_setting(zd.id, "oai.formats.zmets.on", Some("true"))
+        .await
+        .unwrap();
+    store
+        .set_domain_setting(zd.id, "page_size", Some("7"))
+        .await
+        .unwrap();
+    let config = std::sync::Arc::new(vitrine::config::Config::default());
+    let tree = vitrine::store::load_tree(&store, config.clone())
+        .await
+        .unwrap();
+    assert_eq!(tree.page_size(zd.id), 7);
+    assert!(tree.config(zd.id).oai.formats.zmets.on);
+    assert_eq!(tree.page_size(root.id), 100);
+    store
+        .set_domain_setting(zd.id, "page_size", None)
+        .await
+        .unwrap();
+    let tree = vitrine::store::load_tree(&store, config).await.unwrap();
+    assert_eq!(tree.page_size(zd.id), 100);
+
     // Settings are written once.
     assert_eq!(
         store.setting_or_insert("k", "first").await.unwrap(),
