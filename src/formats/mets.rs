@@ -71,19 +71,25 @@ pub fn read(bytes: &[u8], limits: ParseLimits) -> Result<MetsRecord, MetsError> 
     let primary_div = "(//mets:structMap[@TYPE='LOGICAL']//mets:div[@DMDID][not(mets:mptr)])[1]";
     let dmd_id = value(&ctx, &format!("string({primary_div}/@DMDID)"));
     let dmd_id = dmd_id.split_whitespace().next().unwrap_or("").to_string();
-    let mods_node = first_node(
-        &mut ctx,
-        &format!(
-            "/mets:mets/mets:dmdSec[@ID='{}']/mets:mdWrap/mets:xmlData/mods:mods",
-            xpath_literal_body(&dmd_id)
-        ),
-    )
-    .or_else(|| {
-        first_node(
-            &mut ctx,
+    // The MODS of the dmdSec the primary div names, else the first MODS there is.
+    let all_mods = ctx
+        .findnodes(
             "/mets:mets/mets:dmdSec/mets:mdWrap/mets:xmlData/mods:mods",
+            None,
         )
-    });
+        .unwrap_or_default();
+    let in_primary_dmd = |mods: &&Node| {
+        let dmd_sec = mods
+            .get_parent()
+            .and_then(|x| x.get_parent())
+            .and_then(|w| w.get_parent());
+        dmd_sec.and_then(|d| d.get_attribute("ID")).as_deref() == Some(dmd_id.as_str())
+    };
+    let mods_node = all_mods
+        .iter()
+        .find(in_primary_dmd)
+        .or_else(|| all_mods.first())
+        .cloned();
 
     let mut record = MetsRecord {
         local_id: None,
@@ -208,19 +214,6 @@ fn value(ctx: &Context, xpath: &str) -> String {
         .unwrap_or_default()
 }
 
-fn first_node(ctx: &mut Context, xpath: &str) -> Option<Node> {
-    ctx.findnodes(xpath, None).ok()?.into_iter().next()
-}
-
-/// Ids are NCNames; anything else cannot match and is replaced by an impossible value.
-fn xpath_literal_body(id: &str) -> &str {
-    if id.contains('\'') {
-        "\u{1}"
-    } else {
-        id
-    }
-}
-
 /// The primary MODS as its own document, its namespaces declared on its root, with the
 /// schema location that ListMetadataFormats announces.
 fn standalone_mods(mods: &Node) -> Result<Document, MetsError> {
@@ -337,6 +330,33 @@ fn trim_after_root(slice: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixture(path: &str) -> MetsRecord {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/demo")
+            .join(path);
+        read(&std::fs::read(file).unwrap(), ParseLimits::default()).unwrap()
+    }
+
+    #[test]
+    fn a_volume_is_read_from_its_own_dmd_sec_with_its_anchor_as_parent() {
+        let volume = fixture("main/demo_mvw_0001_02.xml");
+        assert_eq!(volume.local_id.as_deref(), Some("demo_mvw_0001_02"));
+        assert_eq!(volume.parent_refs, vec!["demo_mvw_0001".to_string()]);
+        let mods = volume.mods.unwrap();
+        assert!(mods.contains("demo_mvw_0001_02") && mods.contains("xsi:schemaLocation"));
+        assert!(!String::from_utf8(volume.mets).unwrap().starts_with("<?xml"));
+    }
+
+    #[test]
+    fn an_issue_names_its_year_not_the_newspaper_as_parent() {
+        let issue = fixture("zd/demo_zd_0001_18480304.xml");
+        assert_eq!(
+            issue.parent_refs.first().map(String::as_str),
+            Some("demo_zd_0001_1848")
+        );
+        assert!(issue.dc.unwrap().contains("<dc:"));
+    }
 
     #[test]
     fn parent_keys_come_from_query_parameters_or_the_last_segment() {

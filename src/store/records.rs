@@ -2,7 +2,7 @@
 //! links, release/withdraw/delete, and keeping the per-format dissemination state (the
 //! datestamps and `deleted` markers harvesters see) right after every change.
 
-use super::sql::{parse_set_specs, SqlStore};
+use super::sql::SqlStore;
 use super::{PutOutcome, PutRecord, RecordStatus, StateChange, StoreError};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
@@ -460,7 +460,7 @@ pub(super) async fn record_status(
 ) -> Result<Option<RecordStatus>, StoreError> {
     let Some(row) = sqlx::query(
         "SELECT id, domain_id, local_id, oai_identifier, parent_id, title, released, deleted, \
-         updated_at, set_specs FROM record WHERE domain_id = $1 AND local_id = $2",
+         updated_at FROM record WHERE domain_id = $1 AND local_id = $2",
     )
     .bind(domain_id)
     .bind(local_id)
@@ -470,7 +470,6 @@ pub(super) async fn record_status(
         return Ok(None);
     };
     let id: i64 = row.try_get("id")?;
-    let _ = parse_set_specs(&row.try_get::<String, _>("set_specs")?);
     let rows = sqlx::query(
         "SELECT prefix, datestamp, deleted FROM dissemination WHERE record_id = $1 ORDER BY prefix",
     )

@@ -202,7 +202,7 @@ fn bind_all<'q>(
 }
 
 /// Parses the `set_specs` column: lines of `owner_domain_id:spec`.
-pub(super) fn parse_set_specs(text: &str) -> Vec<(i64, String)> {
+fn parse_set_specs(text: &str) -> Vec<(i64, String)> {
     text.lines()
         .filter_map(|line| {
             let (owner, spec) = line.split_once(':')?;
