@@ -44,6 +44,9 @@ mod structure;
 mod tree;
 mod vocab;
 
+#[cfg(test)]
+mod tests;
+
 use crate::config::Institution;
 use crate::validation::{mets_document, ValidateError};
 use crate::xml::ParseLimits;
