@@ -2,6 +2,7 @@
 //! made in a clean one) must make its rule fire, the repair must make it stop firing,
 //! log it, and change nothing else.
 
+mod corpus;
 mod kinds;
 mod kinds_mods;
 mod kinds_structure;
