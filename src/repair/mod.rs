@@ -158,6 +158,17 @@ pub fn repair(mets: &[u8], ctx: &RepairContext) -> Result<Repaired, RepairError>
     structure::repair(&mut tree, ctx);
     mods::repair(&mut tree, ctx);
     dates::repair(&mut tree);
+    // The root element only, as the `mets` format embeds it: no XML declaration, and
+    // comments, processing instructions or a DOCTYPE around the root are dropped.
+    // (`node_to_string` would re-indent the tree, which would not be idempotent.)
+    tree.doc.remove_internal_subset();
+    let root = tree.doc.get_root_element().ok_or(RepairError::Internal)?;
+    while let Some(mut node) = root.get_prev_sibling() {
+        node.unlink();
+    }
+    while let Some(mut node) = root.get_next_sibling() {
+        node.unlink();
+    }
     let text = tree.doc.to_string_with_options(SaveOptions {
         no_declaration: true,
         ..SaveOptions::default()

@@ -24,7 +24,11 @@ pub fn zmets_url(ctx: &RepairContext, key: &LocalId) -> String {
     let identifier = OaiIdentifier::new(ctx.repository_identifier, key);
     let encoded: String = form_urlencoded::byte_serialize(identifier.as_str().as_bytes()).collect();
     let base = ctx.oai_base_url.trim();
-    let sep = if base.contains('?') { '&' } else { '?' };
+    let sep = match base.chars().last() {
+        Some('?') | Some('&') => "",
+        _ if base.contains('?') => "&",
+        _ => "?",
+    };
     format!("{base}{sep}verb=GetRecord&metadataPrefix=zmets&identifier={encoded}")
 }
 

@@ -90,6 +90,51 @@ fn a_clean_record_is_left_alone() {
 }
 
 #[test]
+fn the_output_is_the_root_element_without_declaration() {
+    let mets = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE mets:mets>\n<!-- exported -->\n{}\n<?done?>",
+        fixture("demo_mono_0012").split_once("?>").unwrap().1.trim_start()
+    );
+    let repaired = repair(mets.as_bytes(), &context("demo_mono_0012")).unwrap();
+    let out = text(&repaired);
+    assert!(
+        out.starts_with("<mets:mets xmlns:dv=\"http://dfg-viewer.de/\""),
+        "{}",
+        &out[..80]
+    );
+    assert!(
+        out.ends_with("</mets:mets>")
+            && !out.contains("<?xml")
+            && !out.contains("exported")
+            && !out.contains("DOCTYPE")
+    );
+    // The institution's umlauts are written as UTF-8, not as character references.
+    assert!(out.contains("<dv:owner>Landes- und Universitätsbibliothek Beispielstadt</dv:owner>"));
+}
+
+#[test]
+fn base_urls_with_a_query_get_the_arguments_appended() {
+    let key = crate::domain::LocalId::parse("a").unwrap();
+    for (base, url) in [
+        ("https://x.org/oai", "https://x.org/oai?verb="),
+        ("https://x.org/oai?", "https://x.org/oai?verb="),
+        (
+            "https://x.org/oai?tenant=ulb",
+            "https://x.org/oai?tenant=ulb&verb=",
+        ),
+    ] {
+        let ctx = RepairContext {
+            oai_base_url: base,
+            ..context("a")
+        };
+        assert!(
+            crate::repair::structure::zmets_url(&ctx, &key).starts_with(url),
+            "{base}"
+        );
+    }
+}
+
+#[test]
 fn not_mets_is_refused() {
     let err = repair(
         b"<mods xmlns=\"http://www.loc.gov/mods/v3\"/>",
