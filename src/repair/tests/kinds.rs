@@ -176,3 +176,71 @@ fn missing_links_come_from_the_context_urls() {
     );
     assert!(text(&r).contains(r#"<mets:digiprovMD ID="DIGIPROV"><mets:mdWrap MDTYPE="OTHER" MIMETYPE="text/xml" OTHERMDTYPE="DVLINKS"><mets:xmlData><dv:links><dv:reference>https://opac.example-library.de/record/demo_mono_0001</dv:reference><dv:presentation>https://digital.example-library.de/viewer/demo_mono_0001</dv:presentation></dv:links>"#), "{}", text(&r));
 }
+
+#[test]
+fn a_primary_div_without_admid_is_wired_to_the_rights() {
+    let mets = alter(
+        &fixture("demo_mono_0001"),
+        r#"<mets:div ADMID="AMD" DMDID="DMDLOG_0000""#,
+        r#"<mets:div DMDID="DMDLOG_0000""#,
+    );
+    let r = check(
+        &mets,
+        &context("demo_mono_0001"),
+        "METS-AP-Kap-2.1.2.1-f",
+        RepairKind::AdmidWiring,
+        "mets:structMap[1]/mets:div/@ADMID",
+    );
+    assert_eq!(r.repairs.len(), 1);
+    assert_eq!(r.repairs[0].after, "AMD");
+}
+
+#[test]
+fn a_mets_without_amd_sec_gets_one_with_rights_and_links() {
+    let mets = fixture("demo_mono_0001");
+    let (start, end) = (
+        mets.find("  <mets:amdSec").unwrap(),
+        mets.find("</mets:amdSec>").unwrap() + 15,
+    );
+    let mets = format!("{}{}", &mets[..start], &mets[end..]);
+    let mets = alter(
+        &mets,
+        r#"<mets:div ADMID="AMD" DMDID="DMDLOG_0000""#,
+        r#"<mets:div DMDID="DMDLOG_0000""#,
+    );
+    let ctx = context("demo_mono_0001");
+    for rule in ["METS-AP-Kap-2.6.2.1-a", "METS-AP-Kap-2.6.2.2-a"] {
+        check(
+            &mets,
+            &ctx,
+            rule,
+            if rule.contains("2.6.2.1") {
+                RepairKind::Rights
+            } else {
+                RepairKind::Links
+            },
+            "mets:amdSec/",
+        );
+    }
+    let r = check(
+        &mets,
+        &ctx,
+        "METS-AP-Kap-2.6.1-a",
+        RepairKind::Rights,
+        "/mets:mets/mets:amdSec",
+    );
+    let out = text(&r);
+    // METS order: after the last dmdSec, before the fileSec; rightsMD before digiprovMD.
+    let (dmd, amd, file) = (
+        out.rfind("</mets:dmdSec>").unwrap(),
+        out.find("<mets:amdSec ID=\"AMD\">").unwrap(),
+        out.find("<mets:fileSec").unwrap(),
+    );
+    assert!(dmd < amd && amd < file, "{out}");
+    assert!(
+        out.find("<mets:rightsMD ID=\"RIGHTS\">").unwrap()
+            < out.find("<mets:digiprovMD ID=\"DIGIPROV\">").unwrap()
+    );
+    assert!(out.contains(r#"<mets:div DMDID="DMDLOG_0000" ID="LOG_0000" LABEL="Die Belägerte und entsetzte Stadt Wien" TYPE="monograph" ADMID="AMD">"#));
+    assert_eq!(errors(&r.mets), 0);
+}

@@ -160,3 +160,20 @@ fn embedded_mods_is_declared_as_mods() {
         "mets:dmdSec[1]/mets:mdWrap/@MDTYPE",
     );
 }
+
+#[test]
+fn a_pointer_without_loctype_gets_url() {
+    let mets = alter(
+        &fixture("demo_mvw_0001_01"),
+        r#"<mets:mptr LOCTYPE="URL" "#,
+        "<mets:mptr ",
+    );
+    let r = check(
+        &mets,
+        &context("demo_mvw_0001_01"),
+        "METS-AP-Kap-2.1.2.2-b",
+        RepairKind::MetsPointer,
+        "mets:mptr/@LOCTYPE",
+    );
+    assert!(text(&r).contains(r#"<mets:mptr xlink:href="https://digital.example.org/ulb/oai?verb=GetRecord&amp;metadataPrefix=zmets&amp;identifier=oai%3Adigital.example.org%3Ademo_mvw_0001" LOCTYPE="URL"/>"#), "{}", text(&r));
+}
