@@ -57,7 +57,7 @@ fn normalise(tree: &mut Tree, mut date: Node) {
                 tree.set_text(&mut date, &normal, "MODS-AP-Kap-2.3.1-d", RepairKind::Date);
             }
         }
-    } else if key && encoding.is_none() {
+    } else if key && encoding.is_none() && !has_encoded_twin(tree, &date) {
         if is_w3cdtf(&value) {
             tree.set_attr(
                 &mut date,
@@ -115,9 +115,11 @@ fn key_date(tree: &mut Tree, mods: &Node) {
         tree.set_attr(&mut date, "keyDate", "yes", RULE, RepairKind::KeyDate);
         return;
     }
+    // Encoding a plain date must not make it the second encoded one of its kind
+    // (MODS-AP-Kap-2.3.1-c).
     let plain: Vec<&Node> = candidates
         .iter()
-        .filter(|d| d.get_attribute("encoding").is_none())
+        .filter(|d| d.get_attribute("encoding").is_none() && !has_encoded_twin(tree, d))
         .collect();
     if let Some(date) = plain.iter().find(|d| is_w3cdtf(&text(d))) {
         let mut date = (*date).clone();
@@ -129,6 +131,17 @@ fn key_date(tree: &mut Tree, mods: &Node) {
         let mut date = date.clone();
         add_normalised(tree, &mut date, &normal, RULE);
     }
+}
+
+/// Whether `date` has a sibling of the same name and `point` that carries `encoding`.
+fn has_encoded_twin(tree: &mut Tree, date: &Node) -> bool {
+    let point = match date.get_attribute("point") {
+        Some(p) if !p.contains('\'') => format!("[@point = '{p}']"),
+        Some(_) => return true,
+        None => "[not(@point)]".to_string(),
+    };
+    let query = format!("../mods:{}[@encoding]{point}", date.get_name());
+    tree.node(&query, Some(date)).is_some()
 }
 
 /// Adds `<same name encoding="w3cdtf" keyDate="yes">{normal}</…>` after `date`, with its

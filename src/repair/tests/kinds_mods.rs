@@ -240,3 +240,13 @@ fn white_space_around_the_record_identifier_is_removed() {
     );
     assert_eq!(text(&r), serialised(&fixture("demo_mono_0001")));
 }
+
+#[test]
+fn a_date_is_not_encoded_next_to_an_encoded_twin() {
+    let date = r#"<mods:dateIssued encoding="w3cdtf" keyDate="yes">1684</mods:dateIssued>"#;
+    let twins = r#"<mods:dateIssued encoding="w3cdtf">um 1684</mods:dateIssued><mods:dateIssued>[1684]</mods:dateIssued>"#;
+    let mets = alter(&fixture("demo_mono_0001"), date, twins);
+    let r = repair(mets.as_bytes(), &context("demo_mono_0001")).unwrap();
+    assert!(r.repairs.is_empty(), "{:#?}", r.repairs);
+    assert!(!fires(&r.mets, "MODS-AP-Kap-2.3.1-c"));
+}
