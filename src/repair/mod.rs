@@ -12,17 +12,21 @@
 //! | `MODS-AP-Kap-2.10-b` | [`RepairKind::RecordIdentifierSource`] | missing `@source` of the primary recordIdentifier ← the domain's `record_identifier_source` |
 //! | `MODS-AP-Kap-2.10-c` | [`RepairKind::RecordIdentifierSpace`] | white space around the primary recordIdentifier removed (inner white space stays a finding) |
 //! | `MODS-AP-Kap-2.10-d` | [`RepairKind::Duplicate`] | second and later `recordInfo` merged into the first, later `recordIdentifier`s dropped |
-//! | `METS-AP-Kap-2.6.2.1-a` | [`RepairKind::Rights`] | missing `rightsMD/…/dv:rights` (and `amdSec`) ← the institution; `-b` `-d` `-e` `-f`: missing or invalid `dv:owner`, `dv:ownerLogo`, `dv:ownerSiteURL`, `dv:ownerContact` ← the institution |
+//! | `METS-AP-Kap-2.6.1-a` | [`RepairKind::Rights`] | no `amdSec` at all → an empty one after the last dmdSec, to hold the two below |
+//! | `METS-AP-Kap-2.6.2.1-a` | [`RepairKind::Rights`] | missing `rightsMD/mdWrap[@OTHERMDTYPE='DVRIGHTS']/xmlData/dv:rights` ← the institution (only when all four owner fields are configured) |
+//! | `METS-AP-Kap-2.6.2.1-b`, `-d`, `-e`, `-f` | [`RepairKind::Rights`] | missing or invalid `dv:owner`, `dv:ownerLogo`, `dv:ownerSiteURL`, `dv:ownerContact` ← the institution, only in a `dv:rights` without owner or naming the configured one |
 //! | `METS-AP-Kap-2.6.2.1-c`, `-h` | [`RepairKind::Duplicate`] | second and later `dv:owner` / `dv:license` dropped |
 //! | `METS-AP-Kap-2.1.2.1-f` | [`RepairKind::AdmidWiring`] | `ADMID` of the primary div ← the amdSec holding `dv:rights` |
-//! | `METS-AP-Kap-2.6.2.2-a` | [`RepairKind::Links`] | missing `digiprovMD/…/dv:links` ← presentation and reference URL; `-b` `-c` `-d` `-e`: missing or invalid `dv:presentation` / `dv:reference` ← the same |
+//! | `METS-AP-Kap-2.6.2.2-a` | [`RepairKind::Links`] | missing `digiprovMD/mdWrap[@OTHERMDTYPE='DVLINKS']/xmlData/dv:links` ← the context's reference and presentation URLs |
+//! | `METS-AP-Kap-2.6.2.2-c`, `-d`, `-e` | [`RepairKind::Links`] | missing `dv:presentation` / `dv:reference`, or one that is no URL ← the same |
 //! | `METS-AP-Kap-2.1.2.2-a`, `-b` | [`RepairKind::MetsPointer`] | every logical `mptr` → this provider's zmets GetRecord URL of the record it names, `LOCTYPE="URL"` |
 //! | `METS-AP-Kap-2.1.2.1-c` | [`RepairKind::StructureType`] | logical div `TYPE` in Goobi/Kitodo ruleset spelling → DFG structure type |
 //! | `METS-AP-Kap-2.2.1-b`, `METS-AP-Kap-2.2.2.1-h` | [`RepairKind::PhysicalType`] | top physical div without `TYPE` (holding pages) → `physSequence`; physical types differing only in case → `physSequence` / `page` |
 //! | `METS-AP-Kap-2.2.2.1-b` | [`RepairKind::PageOrder`] | missing page `ORDER` ← position in the physical sequence (only without conflict) |
 //! | `MODS-AP-Kap-2.4-b`, `-c` | [`RepairKind::Language`] | language names, ISO 639-1 and 639-2/T codes → ISO 639-2/B, `authority="iso639-2b"` `type="code"` |
-//! | `MODS-AP-Kap-2.3.1-d`, `-f` | [`RepairKind::Date`] | encoded or key dates in unambiguous non-W3CDTF spelling (`18.03.1848`, `[1795]`) → W3CDTF with `encoding="w3cdtf"` |
-//! | `MODS-AP-Kap-2.3.1-b` | [`RepairKind::KeyDate`] | no key date → `keyDate="yes"` on the first W3CDTF publication date |
+//! | `MODS-AP-Kap-2.3.1-d` | [`RepairKind::Date`] | encoded date in an exact non-W3CDTF spelling (`18.03.1848`) → W3CDTF in place |
+//! | `MODS-AP-Kap-2.3.1-f` | [`RepairKind::Date`] | key date without `encoding`: W3CDTF value → `encoding="w3cdtf"`; exact other spelling (`[1795]`) → a normalised sibling takes `keyDate`, the transcription stays |
+//! | `MODS-AP-Kap-2.3.1-b` | [`RepairKind::KeyDate`] | no key date → `keyDate="yes"` (and `encoding`) on the first publication/creation date that is W3CDTF, else a normalised sibling of the first exact one; never a second encoded date of a kind (`-c`) |
 //! | `MODS-AP-Kap-2.3.1-a` | [`RepairKind::KeyDate`] | several key dates → only the first keeps `keyDate` |
 //! | `MODS-AP-Kap-2.1-a` | [`RepairKind::VolumeTitle`] | missing title of a volume/issue ← parent title + `mods:part/mods:detail/mods:number` (else the div's `ORDERLABEL`) as `partNumber` |
 //! | `MODS-AP-Kap-2.2` | [`RepairKind::DisplayForm`] | missing `displayForm` of a personal name ← "Family, Given" from its typed name parts (the rule set has no check of its own; the DFG-Viewer shows `displayForm`) |
