@@ -11,6 +11,7 @@ pub mod domain;
 pub mod formats;
 pub mod ingest;
 pub mod oai;
+pub mod repair;
 pub mod schematron;
 pub mod startup;
 pub mod store;
