@@ -38,6 +38,9 @@ pub struct ServerConfig {
     pub max_concurrent_requests: usize,
     /// Seconds announced in Retry-After when overloaded.
     pub retry_after_seconds: u32,
+    /// The public base URL of this installation (behind any proxy): zmets `mptr` links
+    /// point to `{public_url}/{dname}/oai?verb=GetRecord…`.
+    pub public_url: String,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +49,7 @@ impl Default for ServerConfig {
             bind: "127.0.0.1:8080".into(),
             max_concurrent_requests: 64,
             retry_after_seconds: 10,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -126,6 +130,11 @@ pub struct DomainConfig {
     pub institution: Institution,
     /// `recordIdentifier/@source` for this domain's records.
     pub record_identifier_source: Option<String>,
+    /// `dv:presentation` of zmets: the viewer URL of a record, `{id}` standing for its
+    /// local id (e.g. `https://digital.example.org/viewer/{id}`).
+    pub presentation_url: Option<String>,
+    /// `dv:reference` of zmets: the catalogue URL of a record, `{id}` for its local id.
+    pub reference_url: Option<String>,
 }
 
 /// `[domains.DNAME.oai]`

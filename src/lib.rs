@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod formats;
 pub mod ingest;
+pub mod jobs;
 pub mod oai;
 pub mod repair;
 pub mod schematron;

@@ -83,8 +83,43 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run and inspect jobs.
+    Job {
+        #[command(subcommand)]
+        command: JobCommand,
+    },
     /// Print the annotated default configuration.
     PrintConfig,
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Run a job now. Exit code 1 when the run failed.
+    Run {
+        /// The job: oai-output-validator.
+        #[arg(value_parser = ["oai-output-validator"])]
+        job: String,
+        /// Mode: zmets (validate exactly the zmets harvesters receive).
+        #[arg(long, default_value = "zmets", value_parser = ["zmets"])]
+        mode: String,
+        /// Domain to start on (covers its sub-domains with zmets switched on).
+        #[arg(long)]
+        domain: String,
+        /// Revalidate every record in scope, not only what changed.
+        #[arg(long)]
+        full: bool,
+    },
+    /// List job runs, newest first.
+    List {
+        /// Only runs started on this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Show one job run.
+    Show {
+        /// Run id.
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -340,6 +375,104 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             outer.insert("domains".into(), toml::Value::Table(table));
             print!("{}", toml::to_string_pretty(&outer)?);
         }
+        Command::Job {
+            command: JobCommand::Run { domain, full, .. },
+        } => {
+            let tree = Arc::new(vitrine::store::load_tree(store.as_ref(), config.clone()).await?);
+            let bar = indicatif::ProgressBar::new(0);
+            if std::io::stderr().is_terminal() {
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {pos}/{len} records {per_sec} eta {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+            } else {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            let options = vitrine::jobs::oai_output_validator::Options {
+                domain,
+                full,
+                started_by: "cli".into(),
+            };
+            let progress = |done: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let outcome = vitrine::jobs::oai_output_validator::run(
+                store.clone(),
+                tree,
+                &config,
+                &options,
+                &progress,
+            )
+            .await;
+            bar.finish_and_clear();
+            let report = outcome?;
+            print_job_report(&report);
+            if !report.errors.is_empty() {
+                for e in &report.errors {
+                    eprintln!("{e}");
+                }
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Job {
+            command: JobCommand::List { domain },
+        } => {
+            let tree = vitrine::store::load_tree(store.as_ref(), config.clone()).await?;
+            let domain_id = match domain {
+                Some(d) => Some(
+                    tree.by_name(&d)
+                        .with_context(|| format!("no domain {d}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            println!("id\tjob\tmode\tdomain\tstatus\tstarted\tvalidated\tstarted by");
+            for run in store.job_runs(domain_id).await? {
+                let name = tree
+                    .by_id(run.domain_id)
+                    .map_or("?".to_string(), |d| d.name.to_string());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    run.id,
+                    run.job,
+                    run.mode,
+                    name,
+                    run.status,
+                    vitrine::domain::Datestamp::from_seconds(run.started_at),
+                    run.validated,
+                    run.started_by
+                );
+            }
+        }
+        Command::Job {
+            command: JobCommand::Show { id },
+        } => {
+            let run = store
+                .job_run(id)
+                .await?
+                .with_context(|| format!("no job run {id}"))?;
+            println!(
+                "run {} of {} (mode {}), {}",
+                run.id, run.job, run.mode, run.status
+            );
+            println!(
+                "started {} by {}",
+                vitrine::domain::Datestamp::from_seconds(run.started_at),
+                run.started_by
+            );
+            if let Some(end) = run.finished_at {
+                println!("finished {}", vitrine::domain::Datestamp::from_seconds(end));
+            }
+            match serde_json::from_str::<vitrine::jobs::oai_output_validator::JobReport>(
+                &run.report,
+            ) {
+                Ok(report) => print_job_report(&report),
+                Err(_) => println!("{}", run.report),
+            }
+        }
         Command::Import {
             domain,
             release,
@@ -511,5 +644,35 @@ fn validate(
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn print_job_report(report: &vitrine::jobs::oai_output_validator::JobReport) {
+    println!(
+        "domain {} (scope: {}), {} run",
+        report.domain,
+        report.scope.join(", "),
+        if report.full { "full" } else { "incremental" }
+    );
+    println!("state        before    after");
+    for state in ["undefined", "invalid", "valid_warn", "valid"] {
+        println!(
+            "{state:<12} {:>6} {:>8}",
+            report.before.get(state).copied().unwrap_or(0),
+            report.after.get(state).copied().unwrap_or(0)
+        );
+    }
+    println!(
+        "validated {} records in {:.1} s ({:.0} records/s); {} changed meanwhile",
+        report.validated, report.seconds, report.records_per_second, report.changed_meanwhile
+    );
+    if !report.rules.is_empty() {
+        println!("rule                              class  found  repaired");
+        for (rule, stats) in &report.rules {
+            println!(
+                "{rule:<33} {:<6} {:>5}  [{}/{}]",
+                stats.class, stats.occurrences, stats.repaired, stats.occurrences
+            );
+        }
     }
 }

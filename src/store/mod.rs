@@ -9,8 +9,12 @@
 
 mod records;
 mod sql;
+mod validation;
 
 pub use sql::SqlStore;
+pub use validation::{
+    JobRun, StoredFinding, StoredRepair, ValidationResult, ValidationStore, ValidationTask,
+};
 
 use crate::config::Config;
 pub use crate::domain::Domain;
@@ -173,7 +177,7 @@ pub struct Item {
 
 /// The storage interface.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: ValidationStore + Send + Sync {
     /// Every domain.
     async fn domains(&self) -> Result<Vec<Domain>, StoreError>;
     /// Creates a domain.

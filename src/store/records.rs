@@ -115,7 +115,10 @@ async fn put_in(
             }
             if same {
                 // Only the release changes.
-                sqlx::query("UPDATE record SET released = 1, updated_at = $2 WHERE id = $1")
+                sqlx::query(
+                    "UPDATE record SET released = 1, updated_at = $2, zmods_validation = 'undefined' \
+                     WHERE id = $1",
+                )
                     .bind(id)
                     .bind(now)
                     .execute(&mut *conn)
@@ -125,7 +128,8 @@ async fn put_in(
             }
             sqlx::query(
                 "UPDATE record SET local_id = $2, title = $3, content_hash = $4, set_specs = $5, \
-                 released = $6, deleted = 0, updated_at = $7 WHERE id = $1",
+                 released = $6, deleted = 0, updated_at = $7, zmods_validation = 'undefined' \
+                 WHERE id = $1",
             )
             .bind(id)
             .bind(&record.local_id)
@@ -422,13 +426,16 @@ pub(super) async fn change_state(
     if (new_released, new_deleted) == (released, deleted) {
         return Ok(false);
     }
-    sqlx::query("UPDATE record SET released = $2, deleted = $3, updated_at = $4 WHERE id = $1")
-        .bind(id)
-        .bind(new_released as i64)
-        .bind(new_deleted as i64)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE record SET released = $2, deleted = $3, updated_at = $4, \
+         zmods_validation = 'undefined' WHERE id = $1",
+    )
+    .bind(id)
+    .bind(new_released as i64)
+    .bind(new_deleted as i64)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     if new_deleted {
         sqlx::query("DELETE FROM payload WHERE record_id = $1")
             .bind(id)

@@ -9,4 +9,5 @@ mod helpers;
 mod http;
 mod record_states;
 mod storage;
+mod validator_job;
 mod verbs;

@@ -1,0 +1,190 @@
+//! The OaiOutputValidator job: states, scope, incremental runs, changes during a run.
+
+use crate::helpers::{fixtures, TestApp, TEST_CONFIG};
+use std::sync::Arc;
+use vitrine::jobs::oai_output_validator::{run, validate_task, Options, JOB};
+use vitrine::store::StateChange;
+
+fn config() -> String {
+    TEST_CONFIG
+        .replace(
+            "page_size = 10\n",
+            "page_size = 10\n\
+             record_identifier_source = \"DE-3\"\n\
+             presentation_url = \"https://viewer.example.org/{id}\"\n\
+             reference_url = \"https://opac.example.org/{id}\"\n",
+        )
+        .replace(
+            "[domains.zd]",
+            "[domains.ulb.oai.formats.zmets]\non = true\n\
+             [domains.ulb.institution]\nname = \"Example Library\"\nlogo = \"https://example.org/logo.png\"\n\
+             site_url = \"https://example.org\"\ncontact = \"digital@example.org\"\n\
+             [domains.zd]",
+        )
+}
+
+async fn run_job(
+    app: &TestApp,
+    domain: &str,
+    full: bool,
+) -> vitrine::jobs::oai_output_validator::JobReport {
+    let options = Options {
+        domain: domain.into(),
+        full,
+        started_by: "test".into(),
+    };
+    run(
+        app.store.clone(),
+        app.tree().await,
+        &app.config,
+        &options,
+        &|_, _| {},
+    )
+    .await
+    .expect("job run")
+}
+
+async fn state(app: &TestApp, domain: &str, local: &str) -> String {
+    let id = app.status(domain, local).await.id;
+    app.store.validation_state(id).await.unwrap().0
+}
+
+#[tokio::test]
+async fn a_first_run_validates_every_record_in_scope_and_repairs_what_it_can() {
+    let app = TestApp::spawn_with(&config()).await;
+    app.import_demo().await;
+    assert_eq!(state(&app, "ulb", "demo_mono_0003").await, "undefined");
+    let report = run_job(&app, "ulb", false).await;
+    assert!(report.full, "the first run is a full run");
+    assert_eq!(report.scope, vec!["ulb"], "zd has zmets switched off");
+    assert_eq!(report.validated, 26);
+    assert_eq!(report.after["undefined"], 0);
+    assert_eq!(
+        state(&app, "zd", "demo_zd_0001").await,
+        "undefined",
+        "out of scope"
+    );
+    // The language defect (MODS-AP-Kap-2.4-b) is repaired in zmets: valid, finding kept.
+    assert_eq!(state(&app, "ulb", "demo_mono_0003").await, "valid");
+    let id = app.status("ulb", "demo_mono_0003").await.id;
+    let findings = app.store.findings(id).await.unwrap();
+    let language = findings
+        .iter()
+        .find(|f| f.rule_id == "MODS-AP-Kap-2.4-b")
+        .unwrap();
+    assert!(language.repaired && language.class == "error" && language.stage == "before");
+    // "[1795?]" cannot be repaired without inventing precision: it stays a warning.
+    assert_eq!(state(&app, "ulb", "demo_mono_0009").await, "valid_warn");
+    let id = app.status("ulb", "demo_mono_0009").await.id;
+    let (_, reason, validated_at) = app.store.validation_state(id).await.unwrap();
+    assert!(reason.starts_with("warn: MODS-AP-Kap-2.3.1-f"), "{reason}");
+    assert!(validated_at.is_some());
+    assert!(app
+        .store
+        .findings(id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|f| !f.repaired));
+    assert_eq!(report.rules["MODS-AP-Kap-2.4-b"].repaired, 1);
+    let runs = app.store.job_runs(None).await.unwrap();
+    assert_eq!(
+        (runs.len(), runs[0].job.as_str(), runs[0].status.as_str()),
+        (1, JOB, "finished")
+    );
+}
+
+#[tokio::test]
+async fn changes_and_releases_make_records_undefined_and_a_later_run_takes_them_and_their_relatives(
+) {
+    let app = TestApp::spawn_with(&config()).await;
+    app.import_demo().await;
+    run_job(&app, "ulb", false).await;
+    // A changed volume: the volume and its anchor are revalidated, not the others.
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixtures().join("main/demo_mvw_0001_03.xml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        dir.path().join("v.xml"),
+        text.replacen("</mods:mods>", "<mods:note>neu</mods:note></mods:mods>", 1),
+    )
+    .unwrap();
+    assert_eq!(
+        app.import("ulb", &[dir.path().join("v.xml")], true)
+            .await
+            .replaced,
+        1
+    );
+    assert_eq!(state(&app, "ulb", "demo_mvw_0001_03").await, "undefined");
+    app.change("ulb", "demo_mono_0002", StateChange::Withdraw)
+        .await;
+    assert_eq!(state(&app, "ulb", "demo_mono_0002").await, "undefined");
+    let report = run_job(&app, "ulb", false).await;
+    assert!(!report.full);
+    assert_eq!(
+        report.validated, 3,
+        "the volume, its anchor and the withdrawn record"
+    );
+    assert_eq!(state(&app, "ulb", "demo_mvw_0001").await, "valid");
+    // A changed anchor revalidates its volumes.
+    let anchor = fixtures().join("main/demo_mvw_0001.xml");
+    let text = std::fs::read_to_string(&anchor).unwrap();
+    std::fs::write(
+        dir.path().join("a.xml"),
+        text.replacen("</mods:mods>", "<mods:note>neu</mods:note></mods:mods>", 1),
+    )
+    .unwrap();
+    app.import("ulb", &[dir.path().join("a.xml")], true).await;
+    let report = run_job(&app, "ulb", false).await;
+    assert_eq!(report.validated, 5, "the anchor and its four volumes");
+    let full = run_job(&app, "ulb", true).await;
+    assert_eq!(full.validated, 26);
+}
+
+#[tokio::test]
+async fn a_record_that_changes_while_it_is_validated_stays_undefined_for_the_next_run() {
+    let app = TestApp::spawn_with(&config()).await;
+    app.import("ulb", &[fixtures().join("main/demo_mono_0001.xml")], true)
+        .await;
+    let ulb = app.domain("ulb").await;
+    let tasks = app.store.undefined_records(&[ulb.id], 0, 10).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    let tree = app.tree().await;
+    let result = validate_task(&tasks[0], &tree, "http://127.0.0.1:8080").unwrap();
+    // The record changes before the result is stored (a run killed and restarted, or an
+    // export arriving meanwhile): the stale result must not be stored.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.change("ulb", "demo_mono_0001", StateChange::Withdraw)
+        .await;
+    let saved = app
+        .store
+        .save_validations(&[result], chrono::Utc::now().timestamp())
+        .await
+        .unwrap();
+    assert_eq!(saved, 0);
+    assert_eq!(state(&app, "ulb", "demo_mono_0001").await, "undefined");
+    let report = run_job(&app, "ulb", false).await;
+    assert_eq!(report.validated, 1);
+    assert_eq!(state(&app, "ulb", "demo_mono_0001").await, "valid");
+}
+
+#[tokio::test]
+async fn a_domain_without_zmets_cannot_be_validated() {
+    let app = TestApp::spawn().await;
+    let options = Options {
+        domain: "zd".into(),
+        full: false,
+        started_by: "test".into(),
+    };
+    let err = run(
+        app.store.clone(),
+        app.tree().await,
+        &app.config,
+        &options,
+        &|_, _| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("oai.formats.zmets.on"), "{err}");
+    let _ = Arc::new(());
+}
