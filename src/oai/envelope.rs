@@ -12,6 +12,17 @@ pub const OAI_NS: &str = "http://www.openarchives.org/OAI/2.0/";
 const OAI_SCHEMA: &str =
     "http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd";
 
+/// The arguments OAI-PMH defines (the attributes the `request` element may carry).
+const PROTOCOL_ARGUMENTS: [&str; 7] = [
+    "verb",
+    "identifier",
+    "metadataPrefix",
+    "from",
+    "until",
+    "set",
+    "resumptionToken",
+];
+
 /// Writes a whole response. `verb_body` is the inner XML of the verb element.
 pub fn response(
     response_date: i64,
@@ -41,7 +52,12 @@ pub fn response(
         Ok(_) => true,
     };
     if echo_arguments {
-        for (k, v) in echo {
+        // Only protocol arguments: the schema of `request` has no room for extensions
+        // such as diag.
+        for (k, v) in echo
+            .iter()
+            .filter(|(k, _)| PROTOCOL_ARGUMENTS.contains(&k.as_str()))
+        {
             let v = crate::xml::text::strip_illegal_str(v);
             request.push_attribute((k.as_str(), v.as_ref()));
         }

@@ -9,6 +9,7 @@ pub(super) async fn run(
     ep: &Endpoint<'_>,
     identifier: &str,
     prefix: &str,
+    diag: bool,
 ) -> Result<Vec<u8>, Failure> {
     let scope = ep.scope();
     let format = ep.format(prefix);
@@ -42,6 +43,11 @@ pub(super) async fn run(
     let mut w = Writer::new(Vec::with_capacity(
         item.body.as_ref().map_or(512, |b| b.len() + 512),
     ));
-    ep.write_record(&mut w, &item);
+    let diagnostics = if diag && !item.deleted {
+        ep.store.diagnostics(&[item.record_id]).await?
+    } else {
+        Vec::new()
+    };
+    ep.write_record(&mut w, &item, diagnostics.first());
     Ok(w.into_inner())
 }

@@ -45,6 +45,7 @@ pub(super) async fn run(
                 cursor: 0,
                 complete_list_size: 0,
                 expires: ep.response_date + ep.token_lifetime,
+                diag: args.diag,
             };
             (state, true)
         }
@@ -91,10 +92,21 @@ pub(super) async fn run(
         .iter()
         .map(|i| i.body.as_ref().map_or(200, |b| b.len() + 300))
         .sum();
+    let diagnostics = if with_body && state.diag {
+        let ids: Vec<i64> = items
+            .iter()
+            .filter(|i| !i.deleted)
+            .map(|i| i.record_id)
+            .collect();
+        ep.store.diagnostics(&ids).await?
+    } else {
+        Vec::new()
+    };
     let mut w = Writer::new(Vec::with_capacity(size + 512));
     for item in &items {
         if with_body {
-            ep.write_record(&mut w, item);
+            let diag = diagnostics.iter().find(|d| d.record_id == item.record_id);
+            ep.write_record(&mut w, item, diag);
         } else {
             ep.write_header(&mut w, item);
         }

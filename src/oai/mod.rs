@@ -2,6 +2,7 @@
 //! parses arguments into a typed request, one file per verb answers it, `envelope` wraps
 //! the answer, `resumption_token` pages lists. The HTTP adapter in `web` is a few lines.
 
+mod diagnostics;
 pub mod envelope;
 pub mod error;
 mod get_record;
@@ -44,9 +45,18 @@ impl Endpoint<'_> {
         self.tree.scope(self.domain.id)
     }
 
-    /// Formats this endpoint disseminates.
+    /// Formats this endpoint disseminates: the base formats, and zmets/zmods where the
+    /// domain switches them on.
     pub fn formats(&self) -> Vec<Format> {
-        Format::ALL.into_iter().filter(|f| !f.is_zvdd()).collect()
+        let switches = self.tree.config(self.domain.id).oai.formats;
+        Format::ALL
+            .into_iter()
+            .filter(|f| match f {
+                Format::Zmets => switches.zmets.on,
+                Format::Zmods => switches.zmods.on,
+                _ => true,
+            })
+            .collect()
     }
 
     /// The format for a prefix, if this endpoint disseminates it.
@@ -123,9 +133,13 @@ async fn answer(
         Request::List { verb, start } => {
             (verb.name(), list_records::run(endpoint, verb, start).await?)
         }
-        Request::GetRecord { identifier, prefix } => (
+        Request::GetRecord {
+            identifier,
+            prefix,
+            diag,
+        } => (
             "GetRecord",
-            get_record::run(endpoint, &identifier, &prefix).await?,
+            get_record::run(endpoint, &identifier, &prefix, diag).await?,
         ),
     })
 }

@@ -96,8 +96,14 @@ impl Endpoint<'_> {
         let _ = w.write_event(Event::End(BytesEnd::new("header")));
     }
 
-    /// Writes `<record>` with header and, unless deleted, metadata.
-    pub fn write_record(&self, w: &mut Writer<Vec<u8>>, item: &Item) {
+    /// Writes `<record>` with header and, unless deleted, metadata (and diagnostics when
+    /// given).
+    pub fn write_record(
+        &self,
+        w: &mut Writer<Vec<u8>>,
+        item: &Item,
+        diag: Option<&crate::store::RecordDiagnostics>,
+    ) {
         let _ = w.write_event(Event::Start(BytesStart::new("record")));
         self.write_header(w, item);
         if let (false, Some(body)) = (item.deleted, &item.body) {
@@ -105,6 +111,9 @@ impl Endpoint<'_> {
             w.get_mut()
                 .extend_from_slice(&crate::xml::text::strip_illegal_chars(body));
             let _ = w.write_event(Event::End(BytesEnd::new("metadata")));
+            if let Some(diag) = diag {
+                self.write_about(w, diag);
+            }
         }
         let _ = w.write_event(Event::End(BytesEnd::new("record")));
     }

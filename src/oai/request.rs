@@ -15,6 +15,8 @@ pub struct ListArgs {
     pub until: Option<Datestamp>,
     /// Set.
     pub set: Option<SetSpec>,
+    /// `diag=true`: validation diagnostics in each record's `about` (zmets/zmods).
+    pub diag: bool,
 }
 
 /// How a list request starts: with arguments, or with a resumption token.
@@ -73,6 +75,8 @@ pub enum Request {
         identifier: String,
         /// The format as given.
         prefix: String,
+        /// `diag=true` (zmets/zmods).
+        diag: bool,
     },
 }
 
@@ -102,8 +106,9 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, Vec<OaiError>> {
         "Identify" => (&[], &[], false),
         "ListMetadataFormats" => (&[], &["identifier"], false),
         "ListSets" => (&[], &[], true),
-        "ListIdentifiers" | "ListRecords" => (&["metadataPrefix"], &["from", "until", "set"], true),
-        "GetRecord" => (&["identifier", "metadataPrefix"], &[], false),
+        "ListIdentifiers" => (&["metadataPrefix"], &["from", "until", "set"], true),
+        "ListRecords" => (&["metadataPrefix"], &["from", "until", "set", "diag"], true),
+        "GetRecord" => (&["identifier", "metadataPrefix"], &["diag"], false),
         other => {
             return Err(vec![OaiError::new(
                 Code::BadVerb,
@@ -197,6 +202,26 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, Vec<OaiError>> {
             errors.push(OaiError::new(Code::BadArgument, "from is later than until"));
         }
     }
+    // vitrine's extension argument: validation diagnostics for the ZVDD formats.
+    let diag = match get("diag").as_deref() {
+        None | Some("false") => false,
+        Some("true") => {
+            if !matches!(get("metadataPrefix").as_deref(), Some("zmets" | "zmods")) {
+                errors.push(OaiError::new(
+                    Code::BadArgument,
+                    "diag=true applies to the metadata formats zmets and zmods only",
+                ));
+            }
+            true
+        }
+        Some(other) => {
+            errors.push(OaiError::new(
+                Code::BadArgument,
+                format!("diag must be true or false, not {other:?}"),
+            ));
+            false
+        }
+    };
     let set = get("set").and_then(|v| match SetSpec::parse(&v) {
         Ok(s) => Some(s),
         Err(e) => {
@@ -218,6 +243,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, Vec<OaiError>> {
         "GetRecord" => Request::GetRecord {
             identifier: get("identifier").unwrap_or_default(),
             prefix: get("metadataPrefix").unwrap_or_default(),
+            diag,
         },
         list => Request::List {
             verb: if list == "ListIdentifiers" {
@@ -230,6 +256,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, Vec<OaiError>> {
                 from,
                 until,
                 set,
+                diag,
             }),
         },
     })

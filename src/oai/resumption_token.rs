@@ -47,6 +47,9 @@ pub struct TokenState {
     /// Expiry (Unix seconds).
     #[serde(rename = "e")]
     pub expires: i64,
+    /// `diag=true` was asked for.
+    #[serde(rename = "g", default, skip_serializing_if = "std::ops::Not::not")]
+    pub diag: bool,
 }
 
 /// The signing key.
@@ -137,6 +140,7 @@ mod tests {
             cursor: 100,
             complete_list_size: 774,
             expires: 10_000,
+            diag: false,
         }
     }
 

@@ -13,7 +13,8 @@ mod validation;
 
 pub use sql::SqlStore;
 pub use validation::{
-    JobRun, StoredFinding, StoredRepair, ValidationResult, ValidationStore, ValidationTask,
+    JobRun, RecordDiagnostics, StoredFinding, StoredRepair, ValidationResult, ValidationStore,
+    ValidationTask,
 };
 
 use crate::config::Config;

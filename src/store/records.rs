@@ -9,6 +9,8 @@ use sqlx::{AnyConnection, Row};
 
 /// The formats every stored record offers when public and when it has the payload.
 const BASE_FORMATS: [&str; 3] = ["oai_dc", "mets", "mods"];
+/// The ZVDD channel, disseminated only for records whose zmods_export is `export`.
+pub(super) const ZVDD_FORMATS: [&str; 2] = ["zmets", "zmods"];
 
 pub(super) async fn put_record(
     store: &SqlStore,
@@ -379,7 +381,12 @@ async fn sync_disseminations(
         }
     }
     for (prefix, deleted) in &existing {
-        if !deleted && BASE_FORMATS.contains(&prefix.as_str()) && !available.contains(prefix) {
+        // zmets/zmods leave with every change: the record is `undefined` until the
+        // validator has checked its new state (zmods_export needs valid or valid_warn).
+        let zvdd = ZVDD_FORMATS.contains(&prefix.as_str());
+        if !deleted
+            && (zvdd || (BASE_FORMATS.contains(&prefix.as_str()) && !available.contains(prefix)))
+        {
             sqlx::query(
                 "UPDATE dissemination SET datestamp = $3, deleted = 1 WHERE record_id = $1 AND prefix = $2",
             )

@@ -1,6 +1,7 @@
 //! Storage of ZVDD validation: record states, findings, repairs, the zmets/zmods
 //! renderings, and job runs. The OaiOutputValidator job drives these.
 
+use super::records::ZVDD_FORMATS;
 use super::sql::SqlStore;
 use super::{compress, decompress, StoreError};
 use async_trait::async_trait;
@@ -77,6 +78,25 @@ pub struct ValidationResult {
     pub zmods: Option<Vec<u8>>,
 }
 
+/// What a record's last validation found, for `diag=true`.
+#[derive(Debug, Clone)]
+pub struct RecordDiagnostics {
+    /// Record id.
+    pub record_id: i64,
+    /// zmods_validation.
+    pub state: String,
+    /// Reason.
+    pub reason: String,
+    /// When validated.
+    pub validated_at: Option<i64>,
+    /// Rule set version.
+    pub rule_set_version: Option<String>,
+    /// Every finding.
+    pub findings: Vec<StoredFinding>,
+    /// Every repair.
+    pub repairs: Vec<StoredRepair>,
+}
+
 /// A recorded job run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRun {
@@ -140,6 +160,8 @@ pub trait ValidationStore: Send + Sync {
     ) -> Result<u64, StoreError>;
     /// The stored findings of a record.
     async fn findings(&self, record_id: i64) -> Result<Vec<StoredFinding>, StoreError>;
+    /// Diagnostics of several records (in no particular order).
+    async fn diagnostics(&self, record_ids: &[i64]) -> Result<Vec<RecordDiagnostics>, StoreError>;
     /// The validation state of a record: (state, reason, validated_at).
     async fn validation_state(
         &self,
@@ -295,6 +317,15 @@ impl ValidationStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             }
+            let previous =
+                sqlx::query("SELECT body FROM payload WHERE record_id = $1 AND prefix = 'zmets'")
+                    .bind(r.record_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let same_zmets = match previous {
+                Some(row) => decompress(&row.try_get::<Vec<u8>, _>("body")?)? == r.zmets,
+                None => false,
+            };
             sqlx::query(
                 "DELETE FROM payload WHERE record_id = $1 AND prefix IN ('zmets', 'zmods')",
             )
@@ -328,6 +359,7 @@ impl ValidationStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             }
+            export_zvdd(&mut tx, r, same_zmets, now).await?;
             let mut payloads = vec![("zmets", &r.zmets)];
             if let Some(zmods) = &r.zmods {
                 payloads.push(("zmods", zmods));
@@ -369,6 +401,46 @@ impl ValidationStore for SqlStore {
     }
 
     /// The validation state of a record: (state, reason, validated_at).
+    async fn diagnostics(&self, record_ids: &[i64]) -> Result<Vec<RecordDiagnostics>, StoreError> {
+        let mut out = Vec::with_capacity(record_ids.len());
+        for id in record_ids {
+            let row = sqlx::query(
+                "SELECT zmods_validation, validation_reason, validated_at, rule_set_version \
+                 FROM record WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+            let repairs = sqlx::query(
+                "SELECT rule_id, xpath, before, after FROM repair WHERE record_id = $1 \
+                 ORDER BY rule_id, xpath",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StoredRepair {
+                    rule_id: r.try_get("rule_id")?,
+                    xpath: r.try_get("xpath")?,
+                    before: r.try_get("before")?,
+                    after: r.try_get("after")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+            out.push(RecordDiagnostics {
+                record_id: *id,
+                state: row.try_get(0)?,
+                reason: row.try_get(1)?,
+                validated_at: row.try_get(2)?,
+                rule_set_version: row.try_get(3)?,
+                findings: self.findings(*id).await?,
+                repairs,
+            });
+        }
+        Ok(out)
+    }
+
     async fn validation_state(
         &self,
         record_id: i64,
@@ -453,6 +525,67 @@ impl ValidationStore for SqlStore {
             .await?;
         row.as_ref().map(job_run_from_row).transpose()
     }
+}
+
+/// Enters or leaves the zmets/zmods channel after a validation: a released record that
+/// is valid or valid_warn is disseminated there (new datestamp: its zmets is new); any
+/// other record that was disseminated there is marked deleted with a new datestamp.
+/// An unchanged zmets keeps its datestamp.
+async fn export_zvdd(
+    conn: &mut sqlx::AnyConnection,
+    result: &ValidationResult,
+    same_zmets: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    let row = sqlx::query("SELECT released, domain_id FROM record WHERE id = $1")
+        .bind(result.record_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let released = row.try_get::<i64, _>("released")? != 0;
+    let domain_id: i64 = row.try_get("domain_id")?;
+    let export = released && matches!(result.state.as_str(), "valid" | "valid_warn");
+    for prefix in ZVDD_FORMATS {
+        let available = export && (prefix == "zmets" || result.zmods.is_some());
+        if available {
+            // An unchanged zmets that is disseminated already keeps its datestamp.
+            let current = sqlx::query(
+                "SELECT deleted FROM dissemination WHERE record_id = $1 AND prefix = $2",
+            )
+            .bind(result.record_id)
+            .bind(prefix)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let live = match current {
+                Some(row) => row.try_get::<i64, _>("deleted")? == 0,
+                None => false,
+            };
+            if same_zmets && live {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO dissemination (record_id, prefix, domain_id, datestamp, deleted) \
+                 VALUES ($1, $2, $3, $4, 0) \
+                 ON CONFLICT (record_id, prefix) DO UPDATE SET datestamp = $4, deleted = 0, domain_id = $3",
+            )
+            .bind(result.record_id)
+            .bind(prefix)
+            .bind(domain_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        } else {
+            sqlx::query(
+                "UPDATE dissemination SET deleted = 1, datestamp = $3 \
+                 WHERE record_id = $1 AND prefix = $2 AND deleted = 0",
+            )
+            .bind(result.record_id)
+            .bind(prefix)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 fn job_run_from_row(row: &sqlx::any::AnyRow) -> Result<JobRun, StoreError> {

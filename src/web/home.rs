@@ -48,6 +48,13 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
         .body(page.into_string())
 }
 
+/// `GET /schemas/diagnostics.xsd`: the schema of `diag=true` diagnostics.
+pub async fn diagnostics_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/xml; charset=UTF-8")
+        .body(include_str!("../../xsd/diagnostics.xsd"))
+}
+
 /// `GET /health`: 200 when the database answers.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     match state.store.domains().await {

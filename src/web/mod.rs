@@ -65,6 +65,10 @@ impl AppState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
         .route("/health", web::get().to(home::health))
+        .route(
+            "/schemas/diagnostics.xsd",
+            web::get().to(home::diagnostics_schema),
+        )
         .route("/oai", web::get().to(oai::root_endpoint))
         .route("/oai", web::post().to(oai::root_endpoint_post))
         .route("/{dname}/oai", web::get().to(oai::endpoint))

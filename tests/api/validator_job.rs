@@ -17,6 +17,7 @@ fn config() -> String {
         .replace(
             "[domains.zd]",
             "[domains.ulb.oai.formats.zmets]\non = true\n\
+             [domains.ulb.oai.formats.zmods]\non = true\n\
              [domains.ulb.institution]\nname = \"Example Library\"\nlogo = \"https://example.org/logo.png\"\n\
              site_url = \"https://example.org\"\ncontact = \"digital@example.org\"\n\
              [domains.zd]",
@@ -187,4 +188,154 @@ async fn a_domain_without_zmets_cannot_be_validated() {
     .unwrap_err();
     assert!(err.to_string().contains("oai.formats.zmets.on"), "{err}");
     let _ = Arc::new(());
+}
+
+#[tokio::test]
+async fn zmets_harvesters_see_records_enter_and_leave_with_diagnostics_on_request() {
+    let app = TestApp::spawn_with(&config()).await;
+    let formats = app.oai(&[("verb", "ListMetadataFormats")]).await;
+    assert_eq!(
+        formats.all("//o:metadataPrefix"),
+        vec!["oai_dc", "mets", "mods", "zmets", "zmods"]
+    );
+    let main = fixtures().join("main");
+    app.import(
+        "ulb",
+        &[
+            main.join("demo_mono_0001.xml"),
+            main.join("demo_mono_0003.xml"),
+        ],
+        true,
+    )
+    .await;
+    // An unrepairable defect: no DEFAULT image group.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(main.join("demo_mono_0002.xml")).unwrap();
+    std::fs::write(
+        dir.path().join("broken.xml"),
+        text.replace("USE=\"DEFAULT\"", "USE=\"ORIGINAL\""),
+    )
+    .unwrap();
+    app.import("ulb", &[dir.path().join("broken.xml")], true)
+        .await;
+    let none = app
+        .oai(&[("verb", "ListIdentifiers"), ("metadataPrefix", "zmets")])
+        .await;
+    assert_eq!(
+        none.errors(),
+        vec!["noRecordsMatch"],
+        "nothing is exported before validation"
+    );
+
+    run_job(&app, "ulb", false).await;
+    assert_eq!(state(&app, "ulb", "demo_mono_0002").await, "invalid");
+    let listed = app
+        .oai(&[("verb", "ListIdentifiers"), ("metadataPrefix", "zmets")])
+        .await;
+    let ids = listed.all("//o:header/o:identifier");
+    assert_eq!(
+        ids,
+        vec![
+            "oai:digital.ulb.example.org:demo_mono_0001".to_string(),
+            "oai:digital.ulb.example.org:demo_mono_0003".to_string(),
+        ]
+    );
+    // zmets is the repaired METS: the language code is fixed there, not in mets.
+    let id = "oai:digital.ulb.example.org:demo_mono_0003";
+    let zmets = app
+        .oai(&[
+            ("verb", "GetRecord"),
+            ("identifier", id),
+            ("metadataPrefix", "zmets"),
+        ])
+        .await;
+    assert_eq!(
+        zmets.s("string((//o:metadata//mods:languageTerm)[1])"),
+        "ger"
+    );
+    let mets = app
+        .oai(&[
+            ("verb", "GetRecord"),
+            ("identifier", id),
+            ("metadataPrefix", "mets"),
+        ])
+        .await;
+    assert_eq!(
+        mets.s("string((//o:metadata//mods:languageTerm)[1])"),
+        "Deutsch"
+    );
+    let zmods = app
+        .oai(&[
+            ("verb", "GetRecord"),
+            ("identifier", id),
+            ("metadataPrefix", "zmods"),
+        ])
+        .await;
+    assert_eq!(zmods.count("//o:metadata/mods:mods"), 1);
+
+    // diag=true: findings before, repairs, findings after, final class; valid by schema.
+    let diag = app
+        .oai(&[
+            ("verb", "GetRecord"),
+            ("identifier", id),
+            ("metadataPrefix", "zmets"),
+            ("diag", "true"),
+        ])
+        .await;
+    let d = "//o:about/*[local-name()='diagnostics']";
+    assert_eq!(diag.s(&format!("string({d}/@class)")), "valid");
+    assert!(
+        diag.count(&format!(
+            "{d}/*[local-name()='before']/*[@rule='MODS-AP-Kap-2.4-b'][@repaired='true']"
+        )) == 1
+    );
+    assert!(
+        diag.count(&format!(
+            "{d}/*[local-name()='repairs']/*[@rule='MODS-AP-Kap-2.4-b']"
+        )) >= 1
+    );
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("xsd/diagnostics.xsd");
+    diag.assert_valid_part(d, &schema);
+    let served = app.get("/schemas/diagnostics.xsd", &[]).await;
+    assert_eq!(served.status(), 200);
+    let bad = app
+        .oai(&[
+            ("verb", "GetRecord"),
+            ("identifier", id),
+            ("metadataPrefix", "mets"),
+            ("diag", "true"),
+        ])
+        .await;
+    assert_eq!(bad.errors(), vec!["badArgument"]);
+
+    // Leaving: a withdrawal takes the record out of zmets at once, as deleted.
+    let stamp = listed.s("string((//o:header/o:datestamp)[1])");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.change("ulb", "demo_mono_0001", StateChange::Withdraw)
+        .await;
+    let after = crate::helpers::second_after(&stamp);
+    let incremental = app
+        .oai(&[
+            ("verb", "ListIdentifiers"),
+            ("metadataPrefix", "zmets"),
+            ("from", &after),
+        ])
+        .await;
+    assert_eq!(
+        incremental.all("//o:header[@status='deleted']/o:identifier"),
+        vec!["oai:digital.ulb.example.org:demo_mono_0001".to_string()]
+    );
+    // Entering: the repaired record, released again and revalidated, comes back.
+    app.change("ulb", "demo_mono_0001", StateChange::Release)
+        .await;
+    run_job(&app, "ulb", false).await;
+    let back = app
+        .oai(&[
+            ("verb", "GetRecord"),
+            ("identifier", "oai:digital.ulb.example.org:demo_mono_0001"),
+            ("metadataPrefix", "zmets"),
+        ])
+        .await;
+    assert_eq!(back.count("//o:header[@status='deleted']"), 0);
+    assert!(back.s("string(//o:header/o:datestamp)") >= after);
 }
