@@ -135,6 +135,32 @@ pub struct DomainConfig {
     pub presentation_url: Option<String>,
     /// `dv:reference` of zmets: the catalogue URL of a record, `{id}` for its local id.
     pub reference_url: Option<String>,
+    /// Scheduled jobs of this domain.
+    pub jobs: DomainJobs,
+}
+
+/// `[domains.DNAME.jobs]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DomainJobs {
+    /// `[domains.DNAME.jobs.oai_output_validator]`
+    pub oai_output_validator: JobSchedule,
+}
+
+/// When a job runs.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobSchedule {
+    /// 6-field cron expression (seconds first), UTC; empty: never.
+    pub schedule: String,
+}
+
+impl Default for JobSchedule {
+    fn default() -> Self {
+        JobSchedule {
+            schedule: "0 0 2 * * *".into(),
+        }
+    }
 }
 
 /// `[domains.DNAME.oai]`
@@ -250,6 +276,15 @@ impl DomainConfig {
         }
         if self.page_size == Some(0) {
             bail!("page_size must be at least 1");
+        }
+        let cron = &self.jobs.oai_output_validator.schedule;
+        if !cron.trim().is_empty()
+            && tokio_cron_scheduler::Job::new(cron.as_str(), |_, _| {}).is_err()
+        {
+            bail!(
+                "jobs.oai_output_validator.schedule {cron:?} is not a 6-field cron expression \
+                 (seconds minutes hours day-of-month month day-of-week, UTC)"
+            );
         }
         for set in &self.sets {
             crate::domain::SetSpec::parse(&set.spec)

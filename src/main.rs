@@ -259,6 +259,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { bind } => {
             let bind = bind.unwrap_or_else(|| config.server.bind.clone());
+            let _schedule = vitrine::jobs::schedule::start(store.clone(), config.clone()).await?;
             let app = Application::build(config, store, &bind).await?;
             let host = bind.rsplit_once(':').map_or("127.0.0.1", |b| b.0);
             // The one line on stdout: scripts starting `serve --bind 127.0.0.1:0` read the port here.

@@ -2,3 +2,4 @@
 //! scheduler or the admin pages. Each job is a function that tests call directly.
 
 pub mod oai_output_validator;
+pub mod schedule;

@@ -116,6 +116,11 @@ pub async fn run(
             domain.name
         );
     }
+    // One run per domain at a time, across every instance sharing the database.
+    let _lock = store
+        .try_job_lock(&format!("{JOB}:zmets:{}", domain.name))
+        .await?
+        .with_context(|| format!("{JOB} is running on {} already", domain.name))?;
     let earlier = store.job_runs(Some(domain.id)).await?;
     let full = options.full
         || !earlier

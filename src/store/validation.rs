@@ -97,6 +97,30 @@ pub struct RecordDiagnostics {
     pub repairs: Vec<StoredRepair>,
 }
 
+/// A job held by this process: on PostgreSQL a session advisory lock on a dedicated
+/// connection (closed on drop, which releases the lock — also when the process dies); on
+/// SQLite, one vitrine process owns the database, so a lock within the process suffices.
+pub struct JobLock {
+    _connection: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+    local_key: Option<String>,
+}
+
+fn local_locks() -> &'static std::sync::Mutex<std::collections::HashSet<String>> {
+    static LOCKS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    LOCKS.get_or_init(Default::default)
+}
+
+impl Drop for JobLock {
+    fn drop(&mut self) {
+        if let Some(key) = &self.local_key {
+            if let Ok(mut held) = local_locks().lock() {
+                held.remove(key);
+            }
+        }
+    }
+}
+
 /// A recorded job run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRun {
@@ -160,6 +184,8 @@ pub trait ValidationStore: Send + Sync {
     ) -> Result<u64, StoreError>;
     /// The stored findings of a record.
     async fn findings(&self, record_id: i64) -> Result<Vec<StoredFinding>, StoreError>;
+    /// Takes the cluster-wide lock of a job (`None`: another run holds it).
+    async fn try_job_lock(&self, key: &str) -> Result<Option<JobLock>, StoreError>;
     /// Diagnostics of several records (in no particular order).
     async fn diagnostics(&self, record_ids: &[i64]) -> Result<Vec<RecordDiagnostics>, StoreError>;
     /// The validation state of a record: (state, reason, validated_at).
@@ -401,6 +427,34 @@ impl ValidationStore for SqlStore {
     }
 
     /// The validation state of a record: (state, reason, validated_at).
+    async fn try_job_lock(&self, key: &str) -> Result<Option<JobLock>, StoreError> {
+        match self.backend() {
+            super::sql::Backend::Postgres => {
+                let mut connection = self.pool.acquire().await?;
+                connection.close_on_drop();
+                let row =
+                    sqlx::query("SELECT pg_try_advisory_lock(hashtext($1)::bigint) AS locked")
+                        .bind(key)
+                        .fetch_one(&mut *connection)
+                        .await?;
+                let locked: bool = row.try_get("locked")?;
+                Ok(locked.then_some(JobLock {
+                    _connection: Some(connection),
+                    local_key: None,
+                }))
+            }
+            super::sql::Backend::Sqlite => {
+                let mut held = local_locks()
+                    .lock()
+                    .map_err(|_| StoreError::Other(anyhow::anyhow!("job lock poisoned")))?;
+                Ok(held.insert(key.to_string()).then(|| JobLock {
+                    _connection: None,
+                    local_key: Some(key.to_string()),
+                }))
+            }
+        }
+    }
+
     async fn diagnostics(&self, record_ids: &[i64]) -> Result<Vec<RecordDiagnostics>, StoreError> {
         let mut out = Vec::with_capacity(record_ids.len());
         for id in record_ids {

@@ -1,7 +1,6 @@
 //! The OaiOutputValidator job: states, scope, incremental runs, changes during a run.
 
 use crate::helpers::{fixtures, TestApp, TEST_CONFIG};
-use std::sync::Arc;
 use vitrine::jobs::oai_output_validator::{run, validate_task, Options, JOB};
 use vitrine::store::StateChange;
 
@@ -187,7 +186,6 @@ async fn a_domain_without_zmets_cannot_be_validated() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("oai.formats.zmets.on"), "{err}");
-    let _ = Arc::new(());
 }
 
 #[tokio::test]
@@ -338,4 +336,40 @@ async fn zmets_harvesters_see_records_enter_and_leave_with_diagnostics_on_reques
         .await;
     assert_eq!(back.count("//o:header[@status='deleted']"), 0);
     assert!(back.s("string(//o:header/o:datestamp)") >= after);
+}
+
+#[tokio::test]
+async fn a_run_is_refused_while_another_holds_the_job() {
+    let app = TestApp::spawn_with(&config()).await;
+    let lock = app
+        .store
+        .try_job_lock(&format!("{JOB}:zmets:ulb"))
+        .await
+        .unwrap()
+        .expect("free at first");
+    let options = Options {
+        domain: "ulb".into(),
+        full: false,
+        started_by: "test".into(),
+    };
+    let err = run(
+        app.store.clone(),
+        app.tree().await,
+        &app.config,
+        &options,
+        &|_, _| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("running on ulb already"), "{err}");
+    drop(lock);
+    assert!(run(
+        app.store.clone(),
+        app.tree().await,
+        &app.config,
+        &options,
+        &|_, _| {}
+    )
+    .await
+    .is_ok());
 }
