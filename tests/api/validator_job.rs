@@ -23,11 +23,11 @@ fn config() -> String {
         )
 }
 
-async fn run_job(
+async fn try_run(
     app: &TestApp,
     domain: &str,
     full: bool,
-) -> vitrine::jobs::oai_output_validator::JobReport {
+) -> anyhow::Result<vitrine::jobs::oai_output_validator::JobReport> {
     let options = Options {
         domain: domain.into(),
         full,
@@ -41,7 +41,14 @@ async fn run_job(
         &|_, _| {},
     )
     .await
-    .expect("job run")
+}
+
+async fn run_job(
+    app: &TestApp,
+    domain: &str,
+    full: bool,
+) -> vitrine::jobs::oai_output_validator::JobReport {
+    try_run(app, domain, full).await.expect("job run")
 }
 
 async fn state(app: &TestApp, domain: &str, local: &str) -> String {
@@ -171,20 +178,7 @@ async fn a_record_that_changes_while_it_is_validated_stays_undefined_for_the_nex
 #[tokio::test]
 async fn a_domain_without_zmets_cannot_be_validated() {
     let app = TestApp::spawn().await;
-    let options = Options {
-        domain: "zd".into(),
-        full: false,
-        started_by: "test".into(),
-    };
-    let err = run(
-        app.store.clone(),
-        app.tree().await,
-        &app.config,
-        &options,
-        &|_, _| {},
-    )
-    .await
-    .unwrap_err();
+    let err = try_run(&app, "zd", false).await.unwrap_err();
     assert!(err.to_string().contains("oai.formats.zmets.on"), "{err}");
 }
 
@@ -347,29 +341,8 @@ async fn a_run_is_refused_while_another_holds_the_job() {
         .await
         .unwrap()
         .expect("free at first");
-    let options = Options {
-        domain: "ulb".into(),
-        full: false,
-        started_by: "test".into(),
-    };
-    let err = run(
-        app.store.clone(),
-        app.tree().await,
-        &app.config,
-        &options,
-        &|_, _| {},
-    )
-    .await
-    .unwrap_err();
+    let err = try_run(&app, "ulb", false).await.unwrap_err();
     assert!(err.to_string().contains("running on ulb already"), "{err}");
     drop(lock);
-    assert!(run(
-        app.store.clone(),
-        app.tree().await,
-        &app.config,
-        &options,
-        &|_, _| {}
-    )
-    .await
-    .is_ok());
+    assert!(try_run(&app, "ulb", false).await.is_ok());
 }
