@@ -1,6 +1,9 @@
 //! The job schedule of `vitrine serve` (tokio-cron-scheduler, UTC): the OaiOutputValidator
 //! runs for each domain with zmets switched on whose parent does not have it on (that run
-//! covers the sub-domains), at the domain's `jobs.oai_output_validator.schedule`.
+//! covers the sub-domains), at the domain's `jobs.oai_output_validator.schedule`; and,
+//! every minute, a run for any such domain that has records waiting (`undefined` after a
+//! new export, a release or a withdrawal), so that changes reach zmets without waiting
+//! for the night.
 
 use super::oai_output_validator::{run, Options};
 use crate::config::Config;
@@ -23,34 +26,83 @@ pub async fn start(store: Arc<dyn Store>, config: Arc<Config>) -> anyhow::Result
             continue;
         }
         let name = domain.name.to_string();
-        let (store, config) = (store.clone(), config.clone());
-        let job = Job::new_async(cron.as_str(), move |_, _| {
-            let (store, config, name) = (store.clone(), config.clone(), name.clone());
-            Box::pin(async move {
-                let options = Options {
-                    domain: name.clone(),
-                    full: false,
-                    started_by: "schedule".into(),
-                };
-                let outcome = match load_tree(store.as_ref(), config.clone()).await {
-                    Ok(tree) => run(store, Arc::new(tree), &config, &options, &|_, _| {}).await,
-                    Err(e) => Err(e.into()),
-                };
-                match outcome {
-                    Ok(report) => tracing::info!(
-                        domain = %name,
-                        validated = report.validated,
-                        seconds = report.seconds,
-                        "scheduled OaiOutputValidator run finished"
-                    ),
-                    Err(e) => tracing::error!(domain = %name, "scheduled OaiOutputValidator run failed: {e:#}"),
-                }
-            })
-        })
-        .with_context(|| format!("domains.{}.jobs.oai_output_validator.schedule {cron:?} is not a valid cron expression", domain.name))?;
-        scheduler.add(job).await?;
+        let nightly = validator_job(&cron, store.clone(), config.clone(), name.clone(), false)
+            .with_context(|| {
+                format!(
+                    "domains.{}.jobs.oai_output_validator.schedule {cron:?} is not a valid cron expression",
+                    domain.name
+                )
+            })?;
+        scheduler.add(nightly).await?;
+        scheduler
+            .add(validator_job(
+                "30 * * * * *",
+                store.clone(),
+                config.clone(),
+                name,
+                true,
+            )?)
+            .await?;
         tracing::info!(domain = %domain.name, schedule = %cron, "OaiOutputValidator scheduled");
     }
     scheduler.start().await?;
     Ok(scheduler)
+}
+
+/// A scheduled OaiOutputValidator run; `only_when_waiting` skips the run (and its job
+/// record) when no record of the scope waits for validation.
+fn validator_job(
+    cron: &str,
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    name: String,
+    only_when_waiting: bool,
+) -> Result<Job, tokio_cron_scheduler::JobSchedulerError> {
+    Job::new_async(cron, move |_, _| {
+        let (store, config, name) = (store.clone(), config.clone(), name.clone());
+        Box::pin(async move {
+            let tree = match load_tree(store.as_ref(), config.clone()).await {
+                Ok(tree) => Arc::new(tree),
+                Err(e) => {
+                    tracing::error!(domain = %name, "scheduled OaiOutputValidator run failed: {e}");
+                    return;
+                }
+            };
+            if only_when_waiting {
+                let Some(domain) = tree.by_name(&name) else {
+                    return;
+                };
+                let scope: Vec<i64> = tree
+                    .subtree(domain.id)
+                    .into_iter()
+                    .filter(|id| tree.config(*id).oai.formats.zmets.on)
+                    .collect();
+                match store.validation_counts(&scope).await {
+                    Ok(counts) if counts.get("undefined").copied().unwrap_or(0) > 0 => {}
+                    _ => return,
+                }
+            }
+            let options = Options {
+                domain: name.clone(),
+                full: false,
+                started_by: if only_when_waiting {
+                    "changes"
+                } else {
+                    "schedule"
+                }
+                .into(),
+            };
+            match run(store, tree, &config, &options, &|_, _| {}).await {
+                Ok(report) => tracing::info!(
+                    domain = %name,
+                    validated = report.validated,
+                    seconds = report.seconds,
+                    "scheduled OaiOutputValidator run finished"
+                ),
+                Err(e) => {
+                    tracing::error!(domain = %name, "scheduled OaiOutputValidator run failed: {e:#}")
+                }
+            }
+        })
+    })
 }
