@@ -47,6 +47,16 @@ pub enum MetsError {
 
 /// Reads a METS document.
 pub fn read(bytes: &[u8], limits: ParseLimits) -> Result<MetsRecord, MetsError> {
+    read_with(bytes, limits, true)
+}
+
+/// The primary MODS of a METS document as a standalone element (no Dublin Core, no
+/// indexing): what `zmods` serves of a zmets.
+pub fn primary_mods(bytes: &[u8], limits: ParseLimits) -> Result<Option<String>, MetsError> {
+    Ok(read_with(bytes, limits, false)?.mods)
+}
+
+fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRecord, MetsError> {
     let doc = parse(bytes, limits)?;
     let root = doc.get_root_element().ok_or(MetsError::NotMets {
         found: "nothing".into(),
@@ -141,7 +151,9 @@ pub fn read(bytes: &[u8], limits: ParseLimits) -> Result<MetsRecord, MetsError> 
             .collect();
         let standalone = standalone_mods(mods)?;
         record.mods = Some(serialize_root(&standalone));
-        record.dc = Some(crosswalk::mods_to_dc(standalone)?);
+        if with_dc {
+            record.dc = Some(crosswalk::mods_to_dc(standalone)?);
+        }
     }
     if record.local_id.is_none() {
         let objid = root.get_attribute("OBJID").unwrap_or_default();

@@ -313,9 +313,9 @@ pub fn validate_task(
         }
         Verdict::Valid => String::new(),
     };
-    let zmods = crate::formats::mets::read(&repaired.mets, Default::default())
+    let zmods = crate::formats::mets::primary_mods(&repaired.mets, Default::default())
         .ok()
-        .and_then(|r| r.mods)
+        .flatten()
         .map(String::into_bytes);
     Ok(ValidationResult {
         record_id: task.record_id,
