@@ -21,6 +21,7 @@ mod error;
 mod expr;
 mod functions;
 mod location;
+mod matcher;
 mod model;
 pub mod output;
 mod patterns;

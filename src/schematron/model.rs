@@ -51,6 +51,8 @@ pub(crate) struct RuleDef {
     pub context: Arc<str>,
     /// The context as an XPath selecting its nodes from the root.
     pub select: ExprId,
+    /// The context tested node by node, when it is simple enough (else `select` is used).
+    pub matcher: Option<super::matcher::Matcher>,
     pub lets: Vec<LetDef>,
     pub checks: Vec<CheckDef>,
 }

@@ -45,6 +45,9 @@ fn thread_exprs(schema: &Compiled) -> Result<Rc<Vec<XPathExpr>>, String> {
 
 type Ev<'d, 'h> = Evaluator<'d, 'h, Host<'d>>;
 
+/// A last step's kind (attribute or not) and local name (`None` for `*`).
+type Candidate<'a> = (bool, Option<&'a str>);
+
 struct Run<'d, 'h, 'c> {
     schema: &'c Compiled,
     exprs: &'c [XPathExpr],
@@ -134,7 +137,8 @@ impl<'d> Run<'d, '_, '_> {
         let schema = self.schema;
         self.lets(&schema.lets, self.root);
         self.build_keys();
-        for pattern in &schema.patterns {
+        let mut matched = self.match_rules();
+        for (pattern, mut matched) in schema.patterns.iter().zip(matched.drain(..)) {
             let index = self.report.active_patterns.len();
             self.report.active_patterns.push(ActivePattern {
                 id: pattern.id.clone(),
@@ -143,6 +147,10 @@ impl<'d> Run<'d, '_, '_> {
             self.lets(&pattern.lets, self.root);
             let mut hits: Vec<(NodeRef<'d>, usize)> = Vec::new();
             for (i, rule) in pattern.rules.iter().enumerate() {
+                if let Some(nodes) = matched[i].take() {
+                    hits.extend(nodes.into_iter().map(|n| (n, i)));
+                    continue;
+                }
                 match self.ev.eval_nodes(&self.exprs[rule.select], self.root) {
                     Ok(nodes) => hits.extend(nodes.into_iter().map(|n| (n, i))),
                     Err(e) => self.error(
@@ -163,6 +171,83 @@ impl<'d> Run<'d, '_, '_> {
                 self.fire(index, pattern.id.clone(), &pattern.rules[i], node);
             }
         }
+    }
+
+    /// The nodes of every rule with a matcher, found in one walk over the document, in
+    /// document order, per pattern and rule; `None` for the rules left to their XPath
+    /// selection (no matcher, or a predicate that turned out to be a position test).
+    fn match_rules(&self) -> Vec<Vec<Option<Vec<NodeRef<'d>>>>> {
+        let patterns = &self.schema.patterns;
+        let mut out: Vec<Vec<Option<Vec<NodeRef<'d>>>>> = patterns
+            .iter()
+            .map(|p| {
+                p.rules
+                    .iter()
+                    .map(|r| r.matcher.as_ref().map(|_| Vec::new()))
+                    .collect()
+            })
+            .collect();
+        // Candidate rules by the last step's (kind, local name); `None` for `*`.
+        let mut candidates: HashMap<Candidate<'_>, Vec<(usize, usize)>> = HashMap::new();
+        for (pi, p) in patterns.iter().enumerate() {
+            for (ri, r) in p.rules.iter().enumerate() {
+                let Some(m) = &r.matcher else { continue };
+                for b in &m.branches {
+                    let last = b.steps.last().expect("a branch has steps");
+                    let list = candidates
+                        .entry((last.attribute, last.local.as_deref()))
+                        .or_default();
+                    if !list.contains(&(pi, ri)) {
+                        list.push((pi, ri));
+                    }
+                }
+            }
+        }
+        if candidates.is_empty() {
+            return out;
+        }
+        let mut pred = |id: usize, node: NodeRef<'d>| {
+            // An error (none is expected of the predicates a matcher accepts) also
+            // leaves the rule to its XPath selection, which reports it.
+            self.ev
+                .eval_predicate(&self.exprs[id], node)
+                .unwrap_or_default()
+        };
+        let mut visit = |node: NodeRef<'d>, attribute: bool| {
+            let named = candidates.get(&(attribute, Some(node.local_name())));
+            let any = candidates.get(&(attribute, None));
+            for &(pi, ri) in [named, any].into_iter().flatten().flatten() {
+                let Some(hits) = &out[pi][ri] else { continue };
+                if hits.last() == Some(&node) {
+                    continue;
+                }
+                let matcher = patterns[pi].rules[ri].matcher.as_ref().expect("indexed");
+                let mut hit = Ok(false);
+                for b in &matcher.branches {
+                    hit = b.matches(node, &mut pred);
+                    if !matches!(hit, Ok(false)) {
+                        break;
+                    }
+                }
+                match hit {
+                    Ok(true) => out[pi][ri].as_mut().expect("checked").push(node),
+                    Ok(false) => {}
+                    Err(_) => out[pi][ri] = None,
+                }
+            }
+        };
+        let mut stack: Vec<NodeRef<'d>> = self.root.element_children().collect();
+        stack.reverse();
+        while let Some(node) = stack.pop() {
+            visit(node, false);
+            for a in node.attributes() {
+                visit(a, true);
+            }
+            let first = stack.len();
+            stack.extend(node.element_children());
+            stack[first..].reverse();
+        }
+        out
     }
 
     fn lets(&mut self, lets: &[LetDef], node: NodeRef<'d>) {

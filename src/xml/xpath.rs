@@ -10,12 +10,12 @@ use super::node::NodeRef;
 use super::xpath_value::{c_str_or_empty, object_to_value, take_xml_string, value_to_object};
 pub use super::xpath_value::{format_number, Value};
 use libxml::bindings::{
-    valuePop, valuePush, xmlDocPtr, xmlError, xmlXPathCastToString, xmlXPathCompExprPtr,
-    xmlXPathCompiledEval, xmlXPathCompiledEvalToBoolean, xmlXPathContextPtr,
+    valuePop, valuePush, xmlDocPtr, xmlError, xmlXPathCastToBoolean, xmlXPathCastToString,
+    xmlXPathCompExprPtr, xmlXPathCompiledEval, xmlXPathCompiledEvalToBoolean, xmlXPathContextPtr,
     xmlXPathContextSetCache, xmlXPathCtxtCompile, xmlXPathErr, xmlXPathError_XPATH_EXPR_ERROR,
     xmlXPathFreeCompExpr, xmlXPathFreeContext, xmlXPathFreeObject, xmlXPathNewContext,
-    xmlXPathObjectPtr, xmlXPathOrderDocElems, xmlXPathParserContextPtr, xmlXPathRegisterFuncNS,
-    xmlXPathRegisterNs, xmlXPathRegisterVariable,
+    xmlXPathObjectPtr, xmlXPathObjectType_XPATH_NUMBER, xmlXPathOrderDocElems,
+    xmlXPathParserContextPtr, xmlXPathRegisterFuncNS, xmlXPathRegisterNs, xmlXPathRegisterVariable,
 };
 use libxml::tree::Document;
 use std::cell::RefCell;
@@ -348,6 +348,28 @@ impl<'d, 'h, H: FunctionHost<'d>> Evaluator<'d, 'h, H> {
             (_, Some(e)) => Err(e),
             (r, None) if r < 0 => Err("XPath evaluation failed".into()),
             (r, None) => Ok(r == 1),
+        }
+    }
+
+    /// The truth of a predicate at `node` — the effective boolean value of `expr` —
+    /// or `None` when the value is a number, which as a predicate would test the
+    /// node's position rather than be true or false by itself.
+    pub fn eval_predicate(
+        &self,
+        expr: &XPathExpr,
+        node: NodeRef<'d>,
+    ) -> Result<Option<bool>, String> {
+        let obj = self.run(expr, node)?;
+        // SAFETY: we own `obj` (a live object returned by the evaluation) and free it
+        // once, after reading its type; the boolean cast only reads it.
+        unsafe {
+            let truth = if (*obj).type_ == xmlXPathObjectType_XPATH_NUMBER {
+                None
+            } else {
+                Some(xmlXPathCastToBoolean(obj) != 0)
+            };
+            xmlXPathFreeObject(obj);
+            Ok(truth)
         }
     }
 
