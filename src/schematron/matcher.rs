@@ -10,6 +10,7 @@
 
 use super::expr::{function_calls, split_top_level};
 use super::model::ExprId;
+use super::simple::{self, Simple};
 use crate::xml::node::{NodeKind, NodeRef};
 
 /// A rule context as a union of step paths.
@@ -36,8 +37,15 @@ pub(crate) struct Step {
     pub ns: Option<String>,
     /// Local name; `None` for `*`.
     pub local: Option<String>,
-    /// Predicate expressions, in order.
-    pub preds: Vec<ExprId>,
+    /// Predicates, in order.
+    pub preds: Vec<Pred>,
+}
+
+/// A predicate: evaluated in Rust when simple enough, else through XPath.
+#[derive(Debug, Clone)]
+pub(crate) enum Pred {
+    Native(Simple),
+    XPath(ExprId),
 }
 
 /// Parses `context` into a matcher, or `None` when it is not of the simple shape.
@@ -65,10 +73,14 @@ pub(crate) fn parse(
             };
             let mut ids = Vec::new();
             for p in preds {
+                if let Some(simple) = simple::parse(p, &ns) {
+                    ids.push(Pred::Native(simple));
+                    continue;
+                }
                 if !simple_predicate(p) {
                     return None;
                 }
-                ids.push(pred(p)?);
+                ids.push(Pred::XPath(pred(p)?));
             }
             steps.push(Step {
                 descendant: *descendant,
@@ -258,8 +270,12 @@ impl Branch {
         if !step.name_matches(node) {
             return Ok(false);
         }
-        for &p in &step.preds {
-            match pred(p, node) {
+        for p in &step.preds {
+            let truth = match p {
+                Pred::Native(simple) => Some(simple.truth(node)),
+                Pred::XPath(id) => pred(*id, node),
+            };
+            match truth {
                 Some(true) => {}
                 Some(false) => return Ok(false),
                 None => return Err(Undecided::Fallback),
@@ -307,6 +323,13 @@ mod tests {
     }
 
     #[test]
+    fn simple_predicates_are_native() {
+        let m = parsed("m:a[@T = 'x'][m:b]").unwrap();
+        assert!(matches!(m.branches[0].steps[0].preds[0], Pred::Native(_)));
+        assert!(matches!(m.branches[0].steps[0].preds[1], Pred::XPath(_)));
+    }
+
+    #[test]
     fn simple_paths_are_parsed_and_the_rest_is_left_to_xpath() {
         let m = parsed("m:a[@T='x|/y']//m:b[not(@C)] | @ID | /m:r/*").unwrap();
         assert_eq!(m.branches.len(), 3);
@@ -314,6 +337,7 @@ mod tests {
         assert!(!b.rooted);
         assert_eq!(b.steps.len(), 2);
         assert_eq!(b.steps[0].preds.len(), 1);
+        assert_eq!(b.steps[1].preds.len(), 1);
         assert!(b.steps[1].descendant);
         assert_eq!(b.steps[1].ns.as_deref(), Some("urn:m"));
         assert!(m.branches[1].steps[0].attribute);

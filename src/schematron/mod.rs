@@ -29,6 +29,7 @@ mod regex;
 mod report;
 mod rules;
 mod run;
+mod simple;
 pub mod svrl;
 mod tree;
 

@@ -33,7 +33,11 @@ pub(crate) struct KeyDef {
     pub name: String,
     /// `//(match)` as a selection from the root.
     pub select: ExprId,
+    /// The match pattern tested node by node, when it is simple enough.
+    pub matcher: Option<super::matcher::Matcher>,
     pub use_: ExprId,
+    /// `use` evaluated in Rust, when it is simple enough.
+    pub use_simple: Option<super::simple::Simple>,
 }
 
 #[derive(Debug)]

@@ -5,8 +5,10 @@
 use super::expr::{EXTENSION_FUNCTIONS, FN_NS, XSLT_FUNCTIONS};
 use super::functions::Host;
 use super::location::location;
+use super::matcher::Matcher;
 use super::model::{CheckDef, Compiled, LetDef, MessagePart, RuleDef};
 use super::report::{ActivePattern, Class, Diagnostic, Finding, FiredRule, Kind, Report};
+use super::simple::SimpleValue;
 use crate::xml::node::NodeRef;
 use crate::xml::xpath::{order_document, Evaluator, Value, XPathExpr};
 use libxml::tree::Document;
@@ -136,9 +138,22 @@ impl<'d> Run<'d, '_, '_> {
     fn all(&mut self) {
         let schema = self.schema;
         self.lets(&schema.lets, self.root);
-        self.build_keys();
-        let mut matched = self.match_rules();
-        for (pattern, mut matched) in schema.patterns.iter().zip(matched.drain(..)) {
+        // The nodes of rule contexts and key patterns simple enough to be matched node by
+        // node; rule slots first, in schema order, then the keys.
+        let matchers: Vec<Option<&Matcher>> = schema
+            .patterns
+            .iter()
+            .flat_map(|p| &p.rules)
+            .map(|r| r.matcher.as_ref())
+            .chain(schema.keys.iter().map(|k| k.matcher.as_ref()))
+            .collect();
+        let mut matched = self.walk(&matchers);
+        let rule_slots: usize = schema.patterns.iter().map(|p| p.rules.len()).sum();
+        let key_nodes = matched.split_off(rule_slots);
+        let mut matched = matched.into_iter();
+        self.build_keys(key_nodes);
+        for pattern in &schema.patterns {
+            let mut matched: Vec<_> = matched.by_ref().take(pattern.rules.len()).collect();
             let index = self.report.active_patterns.len();
             self.report.active_patterns.push(ActivePattern {
                 id: pattern.id.clone(),
@@ -173,33 +188,23 @@ impl<'d> Run<'d, '_, '_> {
         }
     }
 
-    /// The nodes of every rule with a matcher, found in one walk over the document, in
-    /// document order, per pattern and rule; `None` for the rules left to their XPath
-    /// selection (no matcher, or a predicate that turned out to be a position test).
-    fn match_rules(&self) -> Vec<Vec<Option<Vec<NodeRef<'d>>>>> {
-        let patterns = &self.schema.patterns;
-        let mut out: Vec<Vec<Option<Vec<NodeRef<'d>>>>> = patterns
-            .iter()
-            .map(|p| {
-                p.rules
-                    .iter()
-                    .map(|r| r.matcher.as_ref().map(|_| Vec::new()))
-                    .collect()
-            })
-            .collect();
-        // Candidate rules by the last step's (kind, local name); `None` for `*`.
-        let mut candidates: HashMap<Candidate<'_>, Vec<(usize, usize)>> = HashMap::new();
-        for (pi, p) in patterns.iter().enumerate() {
-            for (ri, r) in p.rules.iter().enumerate() {
-                let Some(m) = &r.matcher else { continue };
-                for b in &m.branches {
-                    let last = b.steps.last().expect("a branch has steps");
-                    let list = candidates
-                        .entry((last.attribute, last.local.as_deref()))
-                        .or_default();
-                    if !list.contains(&(pi, ri)) {
-                        list.push((pi, ri));
-                    }
+    /// The nodes each matcher matches, all found in one walk over the document, in
+    /// document order; `None` where there is no matcher or a predicate turned out to be
+    /// a position test (the caller then evaluates the XPath selection).
+    fn walk(&self, matchers: &[Option<&Matcher>]) -> Vec<Option<Vec<NodeRef<'d>>>> {
+        let mut out: Vec<Option<Vec<NodeRef<'d>>>> =
+            matchers.iter().map(|m| m.map(|_| Vec::new())).collect();
+        // Candidate matchers by the last step's (kind, local name); `None` for `*`.
+        let mut candidates: HashMap<Candidate<'_>, Vec<usize>> = HashMap::new();
+        for (i, m) in matchers.iter().enumerate() {
+            let Some(m) = m else { continue };
+            for b in &m.branches {
+                let last = b.steps.last().expect("a branch has steps");
+                let list = candidates
+                    .entry((last.attribute, last.local.as_deref()))
+                    .or_default();
+                if !list.contains(&i) {
+                    list.push(i);
                 }
             }
         }
@@ -216,12 +221,12 @@ impl<'d> Run<'d, '_, '_> {
         let mut visit = |node: NodeRef<'d>, attribute: bool| {
             let named = candidates.get(&(attribute, Some(node.local_name())));
             let any = candidates.get(&(attribute, None));
-            for &(pi, ri) in [named, any].into_iter().flatten().flatten() {
-                let Some(hits) = &out[pi][ri] else { continue };
+            for &i in [named, any].into_iter().flatten().flatten() {
+                let Some(hits) = &out[i] else { continue };
                 if hits.last() == Some(&node) {
                     continue;
                 }
-                let matcher = patterns[pi].rules[ri].matcher.as_ref().expect("indexed");
+                let matcher = matchers[i].expect("indexed");
                 let mut hit = Ok(false);
                 for b in &matcher.branches {
                     hit = b.matches(node, &mut pred);
@@ -230,9 +235,9 @@ impl<'d> Run<'d, '_, '_> {
                     }
                 }
                 match hit {
-                    Ok(true) => out[pi][ri].as_mut().expect("checked").push(node),
+                    Ok(true) => out[i].as_mut().expect("checked").push(node),
                     Ok(false) => {}
-                    Err(_) => out[pi][ri] = None,
+                    Err(_) => out[i] = None,
                 }
             }
         };
@@ -260,9 +265,15 @@ impl<'d> Run<'d, '_, '_> {
         }
     }
 
-    fn build_keys(&mut self) {
-        for key in &self.schema.keys {
-            let nodes = match self.ev.eval_nodes(&self.exprs[key.select], self.root) {
+    /// Builds the `xsl:key` indexes; `matched` holds each key's nodes where the walk
+    /// found them.
+    fn build_keys(&mut self, matched: Vec<Option<Vec<NodeRef<'d>>>>) {
+        for (key, matched) in self.schema.keys.iter().zip(matched) {
+            let selected = match matched {
+                Some(nodes) => Ok(nodes),
+                None => self.ev.eval_nodes(&self.exprs[key.select], self.root),
+            };
+            let nodes = match selected {
                 Ok(n) => n,
                 Err(e) => {
                     self.report.findings.push(engine_error(format!(
@@ -274,6 +285,17 @@ impl<'d> Run<'d, '_, '_> {
             };
             let mut index: HashMap<String, Vec<NodeRef<'d>>> = HashMap::new();
             for node in nodes {
+                if let Some(simple) = &key.use_simple {
+                    match simple.value(node) {
+                        SimpleValue::Attr(Some(attr)) => {
+                            index.entry(attr.string_value()).or_default().push(node)
+                        }
+                        SimpleValue::Attr(None) => {}
+                        SimpleValue::Str(s) => index.entry(s).or_default().push(node),
+                        SimpleValue::Bool(b) => index.entry(b.to_string()).or_default().push(node),
+                    }
+                    continue;
+                }
                 self.host.current.set(Some(node));
                 match self.ev.eval_value(&self.exprs[key.use_], node) {
                     Ok(Value::Nodes(values)) => {
