@@ -238,8 +238,8 @@ impl Step {
             _ => false,
         };
         kind_ok
-            && self.local.as_deref().is_none_or(|l| node.local_name() == l)
-            && self.ns.as_deref().is_none_or(|u| node.namespace_uri() == u)
+            && self.local.as_deref().is_none_or(|l| node.local_name_is(l))
+            && self.ns.as_deref().is_none_or(|u| node.namespace_uri_is(u))
     }
 }
 

@@ -14,6 +14,7 @@ use crate::xml::xpath::{order_document, Evaluator, Value, XPathExpr};
 use libxml::tree::Document;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -47,8 +48,66 @@ fn thread_exprs(schema: &Compiled) -> Result<Rc<Vec<XPathExpr>>, String> {
 
 type Ev<'d, 'h> = Evaluator<'d, 'h, Host<'d>>;
 
-/// A last step's kind (attribute or not) and local name (`None` for `*`).
-type Candidate<'a> = (bool, Option<&'a str>);
+/// The matchers whose last step may match a node, by its local name.
+#[derive(Default)]
+struct Candidates<'m> {
+    names: Vec<(&'m str, Vec<usize>)>,
+    /// Matchers whose last step is `*` or `p:*`.
+    any: Vec<usize>,
+    /// The position in `names` (or none) by the address of a node's stored name.
+    seen: HashMap<usize, Option<usize>, BuildHasherDefault<AddressHasher>>,
+}
+
+impl<'m> Candidates<'m> {
+    fn add(&mut self, local: Option<&'m str>, matcher: usize) {
+        let list = match local {
+            None => &mut self.any,
+            Some(name) => match self.names.iter().position(|(n, _)| *n == name) {
+                Some(p) => &mut self.names[p].1,
+                None => {
+                    self.names.push((name, Vec::new()));
+                    &mut self.names.last_mut().expect("just pushed").1
+                }
+            },
+        };
+        if !list.contains(&matcher) {
+            list.push(matcher);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.any.is_empty()
+    }
+
+    /// The position in `names` of `node`'s local name.
+    fn position(&mut self, node: NodeRef<'_>) -> Option<usize> {
+        let names = &self.names;
+        *self
+            .seen
+            .entry(node.name_address())
+            .or_insert_with(|| names.iter().position(|(n, _)| node.local_name_is(n)))
+    }
+}
+
+/// Hashes a pointer-sized key by multiplication (the keys are addresses).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+    }
+}
 
 struct Run<'d, 'h, 'c> {
     schema: &'c Compiled,
@@ -194,23 +253,19 @@ impl<'d> Run<'d, '_, '_> {
     fn walk(&self, matchers: &[Option<&Matcher>]) -> Vec<Option<Vec<NodeRef<'d>>>> {
         let mut out: Vec<Option<Vec<NodeRef<'d>>>> =
             matchers.iter().map(|m| m.map(|_| Vec::new())).collect();
-        // Candidate matchers by the last step's (kind, local name); `None` for `*`.
-        let mut candidates: HashMap<Candidate<'_>, Vec<usize>> = HashMap::new();
+        // Candidate matchers by the last step's kind (element, attribute) and local name.
+        let mut index = [Candidates::default(), Candidates::default()];
         for (i, m) in matchers.iter().enumerate() {
             let Some(m) = m else { continue };
             for b in &m.branches {
                 let last = b.steps.last().expect("a branch has steps");
-                let list = candidates
-                    .entry((last.attribute, last.local.as_deref()))
-                    .or_default();
-                if !list.contains(&i) {
-                    list.push(i);
-                }
+                index[last.attribute as usize].add(last.local.as_deref(), i);
             }
         }
-        if candidates.is_empty() {
+        if index.iter().all(Candidates::is_empty) {
             return out;
         }
+        let attributes = !index[1].is_empty();
         let mut pred = |id: usize, node: NodeRef<'d>| {
             // An error (none is expected of the predicates a matcher accepts) also
             // leaves the rule to its XPath selection, which reports it.
@@ -219,9 +274,11 @@ impl<'d> Run<'d, '_, '_> {
                 .unwrap_or_default()
         };
         let mut visit = |node: NodeRef<'d>, attribute: bool| {
-            let named = candidates.get(&(attribute, Some(node.local_name())));
-            let any = candidates.get(&(attribute, None));
-            for &i in [named, any].into_iter().flatten().flatten() {
+            let candidates = &mut index[attribute as usize];
+            let at = candidates.position(node);
+            let candidates = &*candidates;
+            let named: &[usize] = at.map_or(&[], |p| &candidates.names[p].1);
+            for &i in named.iter().chain(&candidates.any) {
                 let Some(hits) = &out[i] else { continue };
                 if hits.last() == Some(&node) {
                     continue;
@@ -245,8 +302,10 @@ impl<'d> Run<'d, '_, '_> {
         stack.reverse();
         while let Some(node) = stack.pop() {
             visit(node, false);
-            for a in node.attributes() {
-                visit(a, true);
+            if attributes {
+                for a in node.attributes() {
+                    visit(a, true);
+                }
             }
             let first = stack.len();
             stack.extend(node.element_children());

@@ -118,7 +118,7 @@ impl AttrName {
     /// The attribute of `node` with this name (none unless `node` is an element).
     fn find<'d>(&self, node: NodeRef<'d>) -> Option<NodeRef<'d>> {
         node.attributes()
-            .find(|a| a.local_name() == self.local && a.namespace_uri() == self.ns)
+            .find(|a| a.local_name_is(&self.local) && a.namespace_uri_is(&self.ns))
     }
 }
 
@@ -151,7 +151,7 @@ impl Simple {
             Simple::NormalizedAttr(a) => a
                 .find(node)
                 .is_some_and(|n| !normalize_space(&n.string_value()).is_empty()),
-            Simple::AttrEquals(a, lit) => a.find(node).is_some_and(|n| n.string_value() == *lit),
+            Simple::AttrEquals(a, lit) => a.find(node).is_some_and(|n| n.attribute_value_is(lit)),
             Simple::Not(inner) => !inner.truth(node),
         }
     }
