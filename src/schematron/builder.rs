@@ -206,7 +206,9 @@ impl<'s> Builder<'s> {
         }
         Ok(LetDef {
             name: name.to_string(),
+            c_name: std::ffi::CString::new(name).ok(),
             value: self.expr(value, e.line, "let/@value")?,
+            simple: super::simple::parse(value, &self.namespace_resolver()),
         })
     }
 }

@@ -25,7 +25,11 @@ pub(crate) struct Compiled {
 #[derive(Debug)]
 pub(crate) struct LetDef {
     pub name: String,
+    /// `name` as a C string for binding (`None` if it cannot be one).
+    pub c_name: Option<std::ffi::CString>,
     pub value: ExprId,
+    /// `value` evaluated in Rust, when it is simple enough.
+    pub simple: Option<super::simple::Simple>,
 }
 
 #[derive(Debug)]

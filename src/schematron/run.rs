@@ -316,7 +316,14 @@ impl<'d> Run<'d, '_, '_> {
 
     fn lets(&mut self, lets: &[LetDef], node: NodeRef<'d>) {
         for l in lets {
-            if let Err(e) = self.ev.bind_variable(&l.name, &self.exprs[l.value], node) {
+            let bound = match (&l.c_name, &l.simple) {
+                (Some(name), Some(simple)) => {
+                    self.ev.bind_value_c(name, &simple.value(node).into())
+                }
+                (Some(name), None) => self.ev.bind_variable_c(name, &self.exprs[l.value], node),
+                (None, _) => self.ev.bind_variable(&l.name, &self.exprs[l.value], node),
+            };
+            if let Err(e) = bound {
                 let mut f = engine_error(format!("cannot evaluate let ${}: {e}", l.name));
                 f.location = location(node);
                 self.report.findings.push(f);

@@ -9,6 +9,7 @@
 
 use super::expr::{split_top_level, string_literal};
 use crate::xml::node::NodeRef;
+use crate::xml::xpath::Value;
 
 /// An attribute name test with its namespace resolved ("" for none).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +129,16 @@ pub(crate) enum SimpleValue<'d> {
     Attr(Option<NodeRef<'d>>),
     Str(String),
     Bool(bool),
+}
+
+impl<'d> From<SimpleValue<'d>> for Value<'d> {
+    fn from(v: SimpleValue<'d>) -> Value<'d> {
+        match v {
+            SimpleValue::Attr(a) => Value::Nodes(a.into_iter().collect()),
+            SimpleValue::Str(s) => Value::Str(s),
+            SimpleValue::Bool(b) => Value::Bool(b),
+        }
+    }
 }
 
 impl Simple {

@@ -325,16 +325,44 @@ impl<'d, 'h, H: FunctionHost<'d>> Evaluator<'d, 'h, H> {
         self.bind_object(name, value_to_object(value))
     }
 
+    /// As [`Evaluator::bind_variable`], with the name already a C string (saves
+    /// building one per binding).
+    pub fn bind_variable_c(
+        &self,
+        name: &CStr,
+        expr: &XPathExpr,
+        node: NodeRef<'d>,
+    ) -> Result<(), String> {
+        let obj = self.run(expr, node)?;
+        self.bind_object_c(name, obj)
+    }
+
+    /// As [`Evaluator::bind_value`], with the name already a C string.
+    pub fn bind_value_c(&self, name: &CStr, value: &Value<'d>) -> Result<(), String> {
+        self.bind_object_c(name, value_to_object(value))
+    }
+
     fn bind_object(&self, name: &str, obj: xmlXPathObjectPtr) -> Result<(), String> {
-        let n = CString::new(name).map_err(|e| e.to_string())?;
-        // SAFETY: the context takes ownership of `obj` (and frees a value it replaces).
-        let rc = unsafe { xmlXPathRegisterVariable(self.ctxt, n.as_ptr() as *const u8, obj) };
+        match CString::new(name) {
+            Ok(n) => self.bind_object_c(&n, obj),
+            Err(e) => {
+                // SAFETY: the object was not handed over, so it is still ours.
+                unsafe { xmlXPathFreeObject(obj) };
+                Err(e.to_string())
+            }
+        }
+    }
+
+    fn bind_object_c(&self, name: &CStr, obj: xmlXPathObjectPtr) -> Result<(), String> {
+        // SAFETY: the context takes ownership of `obj` (and frees a value it replaces);
+        // libxml2 copies the name.
+        let rc = unsafe { xmlXPathRegisterVariable(self.ctxt, name.as_ptr() as *const u8, obj) };
         if rc == 0 {
             Ok(())
         } else {
             // SAFETY: registration failed, so the object is still ours.
             unsafe { xmlXPathFreeObject(obj) };
-            Err(format!("cannot bind variable ${name}"))
+            Err(format!("cannot bind variable ${}", name.to_string_lossy()))
         }
     }
 
