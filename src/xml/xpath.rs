@@ -7,8 +7,8 @@
 //! engine's `unsafe` code is in this file, [`super::xpath_value`] and [`super::node`].
 
 use super::node::NodeRef;
-use super::xpath_value::{c_str_or_empty, object_to_value, take_xml_string, value_to_object};
 pub use super::xpath_value::{format_number, Value};
+use super::xpath_value::{object_to_value, take_xml_string, value_to_object};
 use libxml::bindings::{
     valuePop, valuePush, xmlDocPtr, xmlError, xmlXPathCastToBoolean, xmlXPathCastToString,
     xmlXPathCompExprPtr, xmlXPathCompiledEval, xmlXPathCompiledEvalToBoolean, xmlXPathContextPtr,
@@ -173,6 +173,19 @@ pub fn order_document(doc: &Document) {
     unsafe { xmlXPathOrderDocElems(doc.doc_ptr() as xmlDocPtr) };
 }
 
+/// A NUL-terminated string as `&str` (lossily converted only if it is not UTF-8).
+///
+/// # Safety
+/// `ptr` must be NULL or a NUL-terminated string that outlives the returned value.
+unsafe fn c_str_borrowed<'a>(ptr: *const u8) -> std::borrow::Cow<'a, str> {
+    if ptr.is_null() {
+        std::borrow::Cow::Borrowed("")
+    } else {
+        // SAFETY: caller's guarantee.
+        unsafe { CStr::from_ptr(ptr as *const std::os::raw::c_char) }.to_string_lossy()
+    }
+}
+
 unsafe extern "C" fn trampoline<'d, H: FunctionHost<'d>>(
     pctxt: xmlXPathParserContextPtr,
     nargs: c_int,
@@ -184,8 +197,8 @@ unsafe extern "C" fn trampoline<'d, H: FunctionHost<'d>>(
     unsafe {
         let ctxt = (*pctxt).context;
         let state = &*((*ctxt).userData as *const State<H>);
-        let name = c_str_or_empty((*ctxt).function);
-        let uri = c_str_or_empty((*ctxt).functionURI);
+        let name = c_str_borrowed((*ctxt).function);
+        let uri = c_str_borrowed((*ctxt).functionURI);
         let mut args = Vec::with_capacity(nargs.max(0) as usize);
         for _ in 0..nargs {
             let obj = valuePop(pctxt);
