@@ -67,7 +67,9 @@ pub(crate) fn parse(
                 return None;
             }
             let uri = match prefix {
-                Some(p) => Some(ns(p)?),
+                // A prefix bound to "" is left to XPath: libxml2 then wants a namespace
+                // whose URI is empty, which "" (no namespace) cannot express here.
+                Some(p) => Some(ns(p).filter(|u| !u.is_empty())?),
                 None if local.is_none() => None,
                 None => Some(String::new()),
             };

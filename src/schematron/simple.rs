@@ -87,7 +87,8 @@ fn balanced(text: &str) -> bool {
 fn attr_name(text: &str, ns: &impl Fn(&str) -> Option<String>) -> Option<AttrName> {
     let name = text.trim().strip_prefix('@')?;
     let (uri, local) = match name.split_once(':') {
-        Some((p, l)) if is_ncname(p) => (ns(p)?, l),
+        // A prefix bound to "" is left to XPath (see `matcher::parse`).
+        Some((p, l)) if is_ncname(p) => (ns(p).filter(|u| !u.is_empty())?, l),
         Some(_) => return None,
         None => (String::new(), name),
     };

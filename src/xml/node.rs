@@ -200,7 +200,9 @@ impl<'d> NodeRef<'d> {
         }
     }
 
-    /// Whether the namespace URI of an element or attribute is `uri` ("" for none).
+    /// Whether the namespace URI of an element or attribute is `uri`; "" stands for no
+    /// namespace at all, as for libxml2's name tests (which look at the namespace
+    /// pointer, not at its URI).
     pub fn namespace_uri_is(&self, uri: &str) -> bool {
         match self.kind() {
             // SAFETY: as in `namespace_uri`.
@@ -209,7 +211,7 @@ impl<'d> NodeRef<'d> {
                 if ns.is_null() {
                     uri.is_empty()
                 } else {
-                    c_str_is((*ns).href, uri)
+                    !uri.is_empty() && c_str_is((*ns).href, uri)
                 }
             },
             _ => false,
