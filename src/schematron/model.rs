@@ -71,6 +71,8 @@ pub(crate) struct CheckDef {
     pub kind: Kind,
     pub test_src: Arc<str>,
     pub test: ExprId,
+    /// `test` evaluated in Rust, when it is simple enough.
+    pub simple: Option<super::simple::Simple>,
     pub role: Option<Arc<str>>,
     pub class: Class,
     pub flag: Option<Arc<str>>,

@@ -171,6 +171,7 @@ impl<'s> Builder<'s> {
             kind,
             test_src: Arc::from(test_src),
             test,
+            simple: super::simple::parse(test_src, &self.namespace_resolver()),
             role,
             class,
             flag: e.attr("flag").map(Arc::from),

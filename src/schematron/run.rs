@@ -399,7 +399,11 @@ impl<'d> Run<'d, '_, '_> {
         self.host.current.set(Some(node));
         self.lets(&rule.lets, node);
         for check in &rule.checks {
-            match self.ev.eval_bool(&self.exprs[check.test], node) {
+            let truth = match &check.simple {
+                Some(simple) => Ok(simple.truth(node)),
+                None => self.ev.eval_bool(&self.exprs[check.test], node),
+            };
+            match truth {
                 Ok(value) => {
                     if value == (check.kind == Kind::Report) {
                         let f = self.finding(pattern.clone(), rule, check, node, fired);
