@@ -8,7 +8,7 @@
 //! is an empty node-set.
 
 use super::expr::{split_top_level, string_literal};
-use crate::xml::node::NodeRef;
+use crate::xml::node::{NodeKind, NodeRef};
 use crate::xml::xpath::Value;
 
 /// An attribute name test with its namespace resolved ("" for none).
@@ -29,6 +29,13 @@ pub(crate) enum Simple {
     AttrEquals(AttrName, String),
     /// `not(x)`: a boolean.
     Not(Box<Simple>),
+    /// `normalize-space(ancestor::p:name[@a][1]/@b)`: the attribute `b` of the nearest
+    /// ancestor `p:name` that has an attribute `a`, normalised (a string).
+    NormalizedAncestorAttr {
+        element: AttrName,
+        with: AttrName,
+        attr: AttrName,
+    },
 }
 
 /// Parses `expr` if it has one of the simple forms; `ns` resolves a prefix.
@@ -38,7 +45,10 @@ pub(crate) fn parse(expr: &str, ns: &impl Fn(&str) -> Option<String>) -> Option<
         return Some(Simple::Not(Box::new(parse(inner, ns)?)));
     }
     if let Some(inner) = call_argument(e, "normalize-space") {
-        return Some(Simple::NormalizedAttr(attr_name(inner, ns)?));
+        if let Some(attr) = attr_name(inner, ns) {
+            return Some(Simple::NormalizedAttr(attr));
+        }
+        return nearest_ancestor_attr(inner, ns);
     }
     let sides = split_top_level(e, '=');
     match sides.as_slice() {
@@ -82,6 +92,24 @@ fn balanced(text: &str) -> bool {
         }
     }
     depth == 0 && quote.is_none()
+}
+
+/// `ancestor::p:name[@a][1]/@b`.
+fn nearest_ancestor_attr(text: &str, ns: &impl Fn(&str) -> Option<String>) -> Option<Simple> {
+    let rest = text.trim().strip_prefix("ancestor::")?;
+    let (name, rest) = rest.split_once('[')?;
+    let (with, rest) = rest.split_once(']')?;
+    let attr = rest.strip_prefix("[1]/")?;
+    Some(Simple::NormalizedAncestorAttr {
+        element: element_name(name, ns)?,
+        with: attr_name(with, ns)?,
+        attr: attr_name(attr, ns)?,
+    })
+}
+
+/// An element name test (`p:name` or `name`), resolved like an attribute's.
+fn element_name(text: &str, ns: &impl Fn(&str) -> Option<String>) -> Option<AttrName> {
+    attr_name(&format!("@{}", text.trim()), ns)
 }
 
 fn attr_name(text: &str, ns: &impl Fn(&str) -> Option<String>) -> Option<AttrName> {
@@ -132,6 +160,22 @@ pub(crate) enum SimpleValue<'d> {
     Bool(bool),
 }
 
+/// The nearest ancestor element (of an attribute: its element first) named `element`
+/// that has the attribute `with`.
+fn nearest_ancestor<'d>(
+    node: NodeRef<'d>,
+    element: &AttrName,
+    with: &AttrName,
+) -> Option<NodeRef<'d>> {
+    std::iter::successors(node.parent(), |n| n.parent())
+        .take_while(|n| n.kind() == NodeKind::Element)
+        .find(|n| {
+            n.local_name_is(&element.local)
+                && n.namespace_uri_is(&element.ns)
+                && with.find(*n).is_some()
+        })
+}
+
 impl<'d> From<SimpleValue<'d>> for Value<'d> {
     fn from(v: SimpleValue<'d>) -> Value<'d> {
         match v {
@@ -152,6 +196,16 @@ impl Simple {
                     .map(|n| normalize_space(&n.string_value()))
                     .unwrap_or_default(),
             ),
+            Simple::NormalizedAncestorAttr {
+                element,
+                with,
+                attr,
+            } => SimpleValue::Str(
+                nearest_ancestor(node, element, with)
+                    .and_then(|a| attr.find(a))
+                    .map(|n| normalize_space(&n.string_value()))
+                    .unwrap_or_default(),
+            ),
             _ => SimpleValue::Bool(self.truth(node)),
         }
     }
@@ -165,6 +219,10 @@ impl Simple {
                 .is_some_and(|n| !normalize_space(&n.string_value()).is_empty()),
             Simple::AttrEquals(a, lit) => a.find(node).is_some_and(|n| n.attribute_value_is(lit)),
             Simple::Not(inner) => !inner.truth(node),
+            Simple::NormalizedAncestorAttr { .. } => match self.value(node) {
+                SimpleValue::Str(s) => !s.is_empty(),
+                _ => unreachable!("a normalised string"),
+            },
         }
     }
 }
@@ -196,6 +254,14 @@ mod tests {
             Some(Simple::AttrEquals(attr("", "TYPE"), "a=b".into()))
         );
         assert_eq!(
+            parse("normalize-space(ancestor::x:g[@U][1]/@V)", &ns),
+            Some(Simple::NormalizedAncestorAttr {
+                element: attr("urn:x", "g"),
+                with: attr("", "U"),
+                attr: attr("", "V"),
+            })
+        );
+        assert_eq!(
             parse("not(@ID)", &ns),
             Some(Simple::Not(Box::new(Simple::Attr(attr("", "ID")))))
         );
@@ -209,6 +275,12 @@ mod tests {
             "not(@a) and not(@b)",
             "not(@a) or (@b)",
             "normalize-space(@a, @b)",
+            "normalize-space(ancestor::x:g[@U][2]/@V)",
+            "normalize-space(ancestor::x:g[@U]/@V)",
+            "normalize-space(ancestor::x:g[@U][1]/@V/x)",
+            "normalize-space(ancestor::x:g[x:b][1]/@V)",
+            "normalize-space(ancestor::*[@U][1]/@V)",
+            "normalize-space(ancestor-or-self::x:g[@U][1]/@V)",
             "normalize-space(.)",
             "normalize-space()",
             "@a = 'x' = 'y'",

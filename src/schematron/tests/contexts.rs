@@ -130,3 +130,20 @@ fn keys_with_simple_and_general_patterns_and_uses() {
     );
     assert_eq!(ids(&r), ["n", "a", "t"]);
 }
+
+#[test]
+fn lets_read_from_the_nearest_ancestor_with_an_attribute() {
+    let doc = "<mets:mets xmlns:mets='http://www.loc.gov/METS/'>\
+               <mets:fileGrp USE=' A  B '><mets:fileGrp><mets:file ID='f1'/></mets:fileGrp>\
+               <mets:fileGrp USE='C'><mets:file ID='f2'/></mets:fileGrp></mets:fileGrp>\
+               <mets:file ID='f3'/></mets:mets>";
+    let r = run(
+        "<pattern><rule context='mets:file'>\
+           <let name='use' value='normalize-space(ancestor::mets:fileGrp[@USE][1]/@USE)'/>\
+           <report test='true()'><value-of select='@ID'/>=<value-of select='$use'/>;</report>\
+         </rule></pattern>",
+        doc,
+    );
+    let msgs: Vec<&str> = r.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(msgs, ["f1=A B;", "f2=C;", "f3=;"]);
+}
