@@ -23,6 +23,8 @@ pub(super) struct Builder<'s> {
     pub fn_prefixes: Vec<String>,
     /// Every prefix the schema binds with `ns`.
     prefixes: Vec<String>,
+    /// The `ns` bindings in schema order (a later binding of a prefix wins, as in libxml2).
+    namespaces: Vec<(String, String)>,
     pub abstract_rules: HashMap<String, &'s Elem>,
     pub diagnostics: HashMap<String, &'s Elem>,
     pub default_class: Class,
@@ -48,6 +50,7 @@ impl<'s> Builder<'s> {
             exprs: Vec::new(),
             expr_ids: HashMap::new(),
             prefixes: namespaces.iter().map(|(p, _)| p.clone()).collect(),
+            namespaces: namespaces.to_vec(),
             fn_prefixes: namespaces
                 .iter()
                 .filter(|(_, u)| u == FN_NS)
@@ -60,6 +63,22 @@ impl<'s> Builder<'s> {
             rule_vars: None,
             pending_vars: Vec::new(),
             literal_lets: HashMap::new(),
+        }
+    }
+
+    /// Resolves a name test's prefix to the URI it stands for during evaluation.
+    pub fn namespace_resolver(&self) -> impl Fn(&str) -> Option<String> {
+        let namespaces = self.namespaces.clone();
+        move |prefix| {
+            if prefix == "xml" {
+                // libxml2 resolves `xml` before the registered bindings.
+                return Some("http://www.w3.org/XML/1998/namespace".to_string());
+            }
+            namespaces
+                .iter()
+                .rev()
+                .find(|(p, _)| p == prefix)
+                .map(|(_, u)| u.clone())
         }
     }
 
@@ -187,7 +206,9 @@ impl<'s> Builder<'s> {
         }
         Ok(LetDef {
             name: name.to_string(),
+            c_name: std::ffi::CString::new(name).ok(),
             value: self.expr(value, e.line, "let/@value")?,
+            simple: super::simple::parse(value, &self.namespace_resolver()),
         })
     }
 }

@@ -8,6 +8,7 @@ use super::expr::context_to_select;
 use super::model::{Compiled, KeyDef};
 use super::patterns;
 use super::tree::{self, Elem};
+use super::{matcher, simple};
 use super::{CompileOptions, SCH_NS, XSL_NS};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,10 +103,20 @@ pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
                     "xsl:key needs @name, @match and @use",
                 ));
             };
+            let select = b.expr(&context_to_select(m), c.line, "xsl:key/@match")?;
+            let use_ = b.expr(u, c.line, "xsl:key/@use")?;
+            let namespaces = b.namespace_resolver();
+            let matcher = matcher::parse(
+                m,
+                |prefix| namespaces(prefix),
+                |pred| b.expr(pred, c.line, "xsl:key/@match").ok(),
+            );
             keys.push(KeyDef {
                 name: name.to_string(),
-                select: b.expr(&context_to_select(m), c.line, "xsl:key/@match")?,
-                use_: b.expr(u, c.line, "xsl:key/@use")?,
+                select,
+                matcher,
+                use_,
+                use_simple: simple::parse(u, &namespaces),
             });
         } else {
             refuse_xslt(c, "schema")?;

@@ -5,6 +5,7 @@
 use super::regex;
 use crate::xml::node::NodeRef;
 use crate::xml::xpath::{FunctionHost, Value};
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
@@ -32,8 +33,13 @@ fn arity(name: &str, args: &[Value<'_>], min: usize, max: usize) -> Result<(), S
     Ok(())
 }
 
-fn string_arg(args: &[Value<'_>], i: usize) -> String {
-    args.get(i).map(Value::to_xpath_string).unwrap_or_default()
+/// XPath's `string()` of argument `i` ("" when absent), borrowed when it is a string.
+fn string_arg<'a>(args: &'a [Value<'_>], i: usize) -> Cow<'a, str> {
+    match args.get(i) {
+        Some(Value::Str(s)) => Cow::Borrowed(s),
+        Some(other) => Cow::Owned(other.to_xpath_string()),
+        None => Cow::Borrowed(""),
+    }
 }
 
 impl<'d> FunctionHost<'d> for Host<'d> {
@@ -63,7 +69,7 @@ impl<'d> FunctionHost<'d> for Host<'d> {
             "ends-with" => {
                 arity(name, &args, 2, 2)?;
                 Ok(Value::Bool(
-                    string_arg(&args, 0).ends_with(&string_arg(&args, 1)),
+                    string_arg(&args, 0).ends_with(string_arg(&args, 1).as_ref()),
                 ))
             }
             "current" => {
@@ -75,7 +81,7 @@ impl<'d> FunctionHost<'d> for Host<'d> {
                 let key_name = string_arg(&args, 0);
                 let keys = self.keys.borrow();
                 let index = keys
-                    .get(&key_name)
+                    .get(key_name.as_ref())
                     .ok_or_else(|| format!("key(): no xsl:key named '{key_name}'"))?;
                 let lookups: Vec<String> = match &args[1] {
                     Value::Nodes(nodes) => nodes.iter().map(|n| n.string_value()).collect(),

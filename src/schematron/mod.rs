@@ -21,6 +21,7 @@ mod error;
 mod expr;
 mod functions;
 mod location;
+mod matcher;
 mod model;
 pub mod output;
 mod patterns;
@@ -28,6 +29,7 @@ mod regex;
 mod report;
 mod rules;
 mod run;
+mod simple;
 pub mod svrl;
 mod tree;
 

@@ -25,7 +25,11 @@ pub(crate) struct Compiled {
 #[derive(Debug)]
 pub(crate) struct LetDef {
     pub name: String,
+    /// `name` as a C string for binding (`None` if it cannot be one).
+    pub c_name: Option<std::ffi::CString>,
     pub value: ExprId,
+    /// `value` evaluated in Rust, when it is simple enough.
+    pub simple: Option<super::simple::Simple>,
 }
 
 #[derive(Debug)]
@@ -33,7 +37,11 @@ pub(crate) struct KeyDef {
     pub name: String,
     /// `//(match)` as a selection from the root.
     pub select: ExprId,
+    /// The match pattern tested node by node, when it is simple enough.
+    pub matcher: Option<super::matcher::Matcher>,
     pub use_: ExprId,
+    /// `use` evaluated in Rust, when it is simple enough.
+    pub use_simple: Option<super::simple::Simple>,
 }
 
 #[derive(Debug)]
@@ -51,6 +59,8 @@ pub(crate) struct RuleDef {
     pub context: Arc<str>,
     /// The context as an XPath selecting its nodes from the root.
     pub select: ExprId,
+    /// The context tested node by node, when it is simple enough (else `select` is used).
+    pub matcher: Option<super::matcher::Matcher>,
     pub lets: Vec<LetDef>,
     pub checks: Vec<CheckDef>,
 }
@@ -61,6 +71,8 @@ pub(crate) struct CheckDef {
     pub kind: Kind,
     pub test_src: Arc<str>,
     pub test: ExprId,
+    /// `test` evaluated in Rust, when it is simple enough.
+    pub simple: Option<super::simple::Simple>,
     pub role: Option<Arc<str>>,
     pub class: Class,
     pub flag: Option<Arc<str>>,

@@ -4,6 +4,7 @@
 use super::builder::{refuse_attr, refuse_xslt, Builder};
 use super::error::CompileError;
 use super::expr::context_to_select;
+use super::matcher::{self, Matcher};
 use super::model::{CheckDef, MessagePart, RuleDef};
 use super::report::{Class, Kind};
 use super::tree::{Elem, Item};
@@ -25,6 +26,12 @@ impl<'s> Builder<'s> {
             .attr("context")
             .ok_or_else(|| CompileError::new(rule.line, "rule", "rule without @context"))?;
         let select = self.expr(&context_to_select(context), rule.line, "rule/@context")?;
+        let namespaces = self.namespace_resolver();
+        let matcher = matcher::parse(
+            context,
+            |prefix| namespaces(prefix),
+            |pred| self.expr(pred, rule.line, "rule/@context").ok(),
+        );
         let mut body = Vec::new();
         self.expand(rule, 0, &mut body)?;
         self.rule_vars = Some(
@@ -33,7 +40,7 @@ impl<'s> Builder<'s> {
                 .filter_map(|e| e.attr("name").map(str::to_string))
                 .collect(),
         );
-        let compiled = self.rule_body(rule, context, select, body, label, rule_index);
+        let compiled = self.rule_body(rule, context, (select, matcher), body, label, rule_index);
         self.rule_vars = None;
         compiled
     }
@@ -42,7 +49,7 @@ impl<'s> Builder<'s> {
         &mut self,
         rule: &Elem,
         context: &str,
-        select: usize,
+        (select, matcher): (usize, Option<Matcher>),
         body: Vec<&Elem>,
         label: &str,
         rule_index: usize,
@@ -71,6 +78,7 @@ impl<'s> Builder<'s> {
             id: rule.attr("id").map(Arc::from),
             context: Arc::from(context),
             select,
+            matcher,
             lets,
             checks,
         })
@@ -163,6 +171,7 @@ impl<'s> Builder<'s> {
             kind,
             test_src: Arc::from(test_src),
             test,
+            simple: super::simple::parse(test_src, &self.namespace_resolver()),
             role,
             class,
             flag: e.attr("flag").map(Arc::from),

@@ -5,13 +5,16 @@
 use super::expr::{EXTENSION_FUNCTIONS, FN_NS, XSLT_FUNCTIONS};
 use super::functions::Host;
 use super::location::location;
+use super::matcher::Matcher;
 use super::model::{CheckDef, Compiled, LetDef, MessagePart, RuleDef};
 use super::report::{ActivePattern, Class, Diagnostic, Finding, FiredRule, Kind, Report};
+use super::simple::SimpleValue;
 use crate::xml::node::NodeRef;
 use crate::xml::xpath::{order_document, Evaluator, Value, XPathExpr};
 use libxml::tree::Document;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -44,6 +47,67 @@ fn thread_exprs(schema: &Compiled) -> Result<Rc<Vec<XPathExpr>>, String> {
 }
 
 type Ev<'d, 'h> = Evaluator<'d, 'h, Host<'d>>;
+
+/// The matchers whose last step may match a node, by its local name.
+#[derive(Default)]
+struct Candidates<'m> {
+    names: Vec<(&'m str, Vec<usize>)>,
+    /// Matchers whose last step is `*` or `p:*`.
+    any: Vec<usize>,
+    /// The position in `names` (or none) by the address of a node's stored name.
+    seen: HashMap<usize, Option<usize>, BuildHasherDefault<AddressHasher>>,
+}
+
+impl<'m> Candidates<'m> {
+    fn add(&mut self, local: Option<&'m str>, matcher: usize) {
+        let list = match local {
+            None => &mut self.any,
+            Some(name) => match self.names.iter().position(|(n, _)| *n == name) {
+                Some(p) => &mut self.names[p].1,
+                None => {
+                    self.names.push((name, Vec::new()));
+                    &mut self.names.last_mut().expect("just pushed").1
+                }
+            },
+        };
+        if !list.contains(&matcher) {
+            list.push(matcher);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.any.is_empty()
+    }
+
+    /// The position in `names` of `node`'s local name.
+    fn position(&mut self, node: NodeRef<'_>) -> Option<usize> {
+        let names = &self.names;
+        *self
+            .seen
+            .entry(node.name_address())
+            .or_insert_with(|| names.iter().position(|(n, _)| node.local_name_is(n)))
+    }
+}
+
+/// Hashes a pointer-sized key by multiplication (the keys are addresses).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+    }
+}
 
 struct Run<'d, 'h, 'c> {
     schema: &'c Compiled,
@@ -133,8 +197,22 @@ impl<'d> Run<'d, '_, '_> {
     fn all(&mut self) {
         let schema = self.schema;
         self.lets(&schema.lets, self.root);
-        self.build_keys();
+        // The nodes of rule contexts and key patterns simple enough to be matched node by
+        // node; rule slots first, in schema order, then the keys.
+        let matchers: Vec<Option<&Matcher>> = schema
+            .patterns
+            .iter()
+            .flat_map(|p| &p.rules)
+            .map(|r| r.matcher.as_ref())
+            .chain(schema.keys.iter().map(|k| k.matcher.as_ref()))
+            .collect();
+        let mut matched = self.walk(&matchers);
+        let rule_slots: usize = schema.patterns.iter().map(|p| p.rules.len()).sum();
+        let key_nodes = matched.split_off(rule_slots);
+        let mut matched = matched.into_iter();
+        self.build_keys(key_nodes);
         for pattern in &schema.patterns {
+            let mut matched: Vec<_> = matched.by_ref().take(pattern.rules.len()).collect();
             let index = self.report.active_patterns.len();
             self.report.active_patterns.push(ActivePattern {
                 id: pattern.id.clone(),
@@ -143,6 +221,10 @@ impl<'d> Run<'d, '_, '_> {
             self.lets(&pattern.lets, self.root);
             let mut hits: Vec<(NodeRef<'d>, usize)> = Vec::new();
             for (i, rule) in pattern.rules.iter().enumerate() {
+                if let Some(nodes) = matched[i].take() {
+                    hits.extend(nodes.into_iter().map(|n| (n, i)));
+                    continue;
+                }
                 match self.ev.eval_nodes(&self.exprs[rule.select], self.root) {
                     Ok(nodes) => hits.extend(nodes.into_iter().map(|n| (n, i))),
                     Err(e) => self.error(
@@ -165,9 +247,83 @@ impl<'d> Run<'d, '_, '_> {
         }
     }
 
+    /// The nodes each matcher matches, all found in one walk over the document, in
+    /// document order; `None` where there is no matcher or a predicate turned out to be
+    /// a position test (the caller then evaluates the XPath selection).
+    fn walk(&self, matchers: &[Option<&Matcher>]) -> Vec<Option<Vec<NodeRef<'d>>>> {
+        let mut out: Vec<Option<Vec<NodeRef<'d>>>> =
+            matchers.iter().map(|m| m.map(|_| Vec::new())).collect();
+        // Candidate matchers by the last step's kind (element, attribute) and local name.
+        let mut index = [Candidates::default(), Candidates::default()];
+        for (i, m) in matchers.iter().enumerate() {
+            let Some(m) = m else { continue };
+            for b in &m.branches {
+                let last = b.steps.last().expect("a branch has steps");
+                index[last.attribute as usize].add(last.local.as_deref(), i);
+            }
+        }
+        if index.iter().all(Candidates::is_empty) {
+            return out;
+        }
+        let attributes = !index[1].is_empty();
+        let mut pred = |id: usize, node: NodeRef<'d>| {
+            // An error (none is expected of the predicates a matcher accepts) also
+            // leaves the rule to its XPath selection, which reports it.
+            self.ev
+                .eval_predicate(&self.exprs[id], node)
+                .unwrap_or_default()
+        };
+        let mut visit = |node: NodeRef<'d>, attribute: bool| {
+            let candidates = &mut index[attribute as usize];
+            let at = candidates.position(node);
+            let candidates = &*candidates;
+            let named: &[usize] = at.map_or(&[], |p| &candidates.names[p].1);
+            for &i in named.iter().chain(&candidates.any) {
+                let Some(hits) = &out[i] else { continue };
+                if hits.last() == Some(&node) {
+                    continue;
+                }
+                let matcher = matchers[i].expect("indexed");
+                let mut hit = Ok(false);
+                for b in &matcher.branches {
+                    hit = b.matches(node, &mut pred);
+                    if !matches!(hit, Ok(false)) {
+                        break;
+                    }
+                }
+                match hit {
+                    Ok(true) => out[i].as_mut().expect("checked").push(node),
+                    Ok(false) => {}
+                    Err(_) => out[i] = None,
+                }
+            }
+        };
+        let mut stack: Vec<NodeRef<'d>> = self.root.element_children().collect();
+        stack.reverse();
+        while let Some(node) = stack.pop() {
+            visit(node, false);
+            if attributes {
+                for a in node.attributes() {
+                    visit(a, true);
+                }
+            }
+            let first = stack.len();
+            stack.extend(node.element_children());
+            stack[first..].reverse();
+        }
+        out
+    }
+
     fn lets(&mut self, lets: &[LetDef], node: NodeRef<'d>) {
         for l in lets {
-            if let Err(e) = self.ev.bind_variable(&l.name, &self.exprs[l.value], node) {
+            let bound = match (&l.c_name, &l.simple) {
+                (Some(name), Some(simple)) => {
+                    self.ev.bind_value_c(name, &simple.value(node).into())
+                }
+                (Some(name), None) => self.ev.bind_variable_c(name, &self.exprs[l.value], node),
+                (None, _) => self.ev.bind_variable(&l.name, &self.exprs[l.value], node),
+            };
+            if let Err(e) = bound {
                 let mut f = engine_error(format!("cannot evaluate let ${}: {e}", l.name));
                 f.location = location(node);
                 self.report.findings.push(f);
@@ -175,9 +331,15 @@ impl<'d> Run<'d, '_, '_> {
         }
     }
 
-    fn build_keys(&mut self) {
-        for key in &self.schema.keys {
-            let nodes = match self.ev.eval_nodes(&self.exprs[key.select], self.root) {
+    /// Builds the `xsl:key` indexes; `matched` holds each key's nodes where the walk
+    /// found them.
+    fn build_keys(&mut self, matched: Vec<Option<Vec<NodeRef<'d>>>>) {
+        for (key, matched) in self.schema.keys.iter().zip(matched) {
+            let selected = match matched {
+                Some(nodes) => Ok(nodes),
+                None => self.ev.eval_nodes(&self.exprs[key.select], self.root),
+            };
+            let nodes = match selected {
                 Ok(n) => n,
                 Err(e) => {
                     self.report.findings.push(engine_error(format!(
@@ -189,6 +351,17 @@ impl<'d> Run<'d, '_, '_> {
             };
             let mut index: HashMap<String, Vec<NodeRef<'d>>> = HashMap::new();
             for node in nodes {
+                if let Some(simple) = &key.use_simple {
+                    match simple.value(node) {
+                        SimpleValue::Attr(Some(attr)) => {
+                            index.entry(attr.string_value()).or_default().push(node)
+                        }
+                        SimpleValue::Attr(None) => {}
+                        SimpleValue::Str(s) => index.entry(s).or_default().push(node),
+                        SimpleValue::Bool(b) => index.entry(b.to_string()).or_default().push(node),
+                    }
+                    continue;
+                }
                 self.host.current.set(Some(node));
                 match self.ev.eval_value(&self.exprs[key.use_], node) {
                     Ok(Value::Nodes(values)) => {
@@ -226,7 +399,11 @@ impl<'d> Run<'d, '_, '_> {
         self.host.current.set(Some(node));
         self.lets(&rule.lets, node);
         for check in &rule.checks {
-            match self.ev.eval_bool(&self.exprs[check.test], node) {
+            let truth = match &check.simple {
+                Some(simple) => Ok(simple.truth(node)),
+                None => self.ev.eval_bool(&self.exprs[check.test], node),
+            };
+            match truth {
                 Ok(value) => {
                     if value == (check.kind == Kind::Report) {
                         let f = self.finding(pattern.clone(), rule, check, node, fired);

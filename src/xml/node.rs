@@ -78,6 +78,27 @@ unsafe fn c_str<'a>(ptr: *const u8) -> &'a str {
     }
 }
 
+/// Whether the NUL-terminated string at `ptr` equals `s` (NULL equals "").
+///
+/// # Safety
+/// `ptr` must be NULL or point to a NUL-terminated string valid for the call.
+unsafe fn c_str_is(ptr: *const u8, s: &str) -> bool {
+    if ptr.is_null() {
+        return s.is_empty();
+    }
+    let bytes = s.as_bytes();
+    // SAFETY: the caller's guarantee; reading stops at the first NUL or mismatch, and a
+    // NUL in the stored string is reached no later than index `bytes.len()`.
+    unsafe {
+        for (i, &b) in bytes.iter().enumerate() {
+            if *ptr.add(i) != b || b == 0 {
+                return false;
+            }
+        }
+        *ptr.add(bytes.len()) == 0
+    }
+}
+
 impl<'d> NodeRef<'d> {
     /// The document node of `doc`.
     pub fn document(doc: &'d Document) -> NodeRef<'d> {
@@ -160,6 +181,60 @@ impl<'d> NodeRef<'d> {
             },
             _ => "",
         }
+    }
+
+    /// The address of the stored name: nodes with the same address have the same name
+    /// (libxml2 shares names through the document's dictionary), so it can key a cache.
+    pub fn name_address(&self) -> usize {
+        // SAFETY: `ptr` points to a live node; only the field's value is read.
+        unsafe { (*self.ptr).name as usize }
+    }
+
+    /// Whether the local name of an element or attribute is `name`, compared without
+    /// copying or validating the stored string.
+    pub fn local_name_is(&self, name: &str) -> bool {
+        match self.kind() {
+            // SAFETY: as in `local_name`.
+            NodeKind::Element | NodeKind::Attribute => unsafe { c_str_is((*self.ptr).name, name) },
+            _ => false,
+        }
+    }
+
+    /// Whether the namespace URI of an element or attribute is `uri`; "" stands for no
+    /// namespace at all, as for libxml2's name tests (which look at the namespace
+    /// pointer, not at its URI).
+    pub fn namespace_uri_is(&self, uri: &str) -> bool {
+        match self.kind() {
+            // SAFETY: as in `namespace_uri`.
+            NodeKind::Element | NodeKind::Attribute => unsafe {
+                let ns = (*self.ptr).ns;
+                if ns.is_null() {
+                    uri.is_empty()
+                } else {
+                    !uri.is_empty() && c_str_is((*ns).href, uri)
+                }
+            },
+            _ => false,
+        }
+    }
+
+    /// Whether the string value of an attribute is `value`, without building it when the
+    /// attribute holds a single text node (as parsed attributes do).
+    pub fn attribute_value_is(&self, value: &str) -> bool {
+        if self.kind() == NodeKind::Attribute {
+            // SAFETY: an attribute's `children` is NULL or its first (text or entity
+            // reference) child, a live node of the same document.
+            unsafe {
+                let child = (*self.ptr).children;
+                if !child.is_null()
+                    && (*child).next.is_null()
+                    && (*child).type_ == xmlElementType_XML_TEXT_NODE
+                {
+                    return c_str_is((*child).content, value);
+                }
+            }
+        }
+        self.string_value() == value
     }
 
     /// XPath's `name()`: the qualified name as written.

@@ -7,15 +7,15 @@
 //! engine's `unsafe` code is in this file, [`super::xpath_value`] and [`super::node`].
 
 use super::node::NodeRef;
-use super::xpath_value::{c_str_or_empty, object_to_value, take_xml_string, value_to_object};
 pub use super::xpath_value::{format_number, Value};
+use super::xpath_value::{object_to_value, take_xml_string, value_to_object};
 use libxml::bindings::{
-    valuePop, valuePush, xmlDocPtr, xmlError, xmlXPathCastToString, xmlXPathCompExprPtr,
-    xmlXPathCompiledEval, xmlXPathCompiledEvalToBoolean, xmlXPathContextPtr,
+    valuePop, valuePush, xmlDocPtr, xmlError, xmlXPathCastToBoolean, xmlXPathCastToString,
+    xmlXPathCompExprPtr, xmlXPathCompiledEval, xmlXPathCompiledEvalToBoolean, xmlXPathContextPtr,
     xmlXPathContextSetCache, xmlXPathCtxtCompile, xmlXPathErr, xmlXPathError_XPATH_EXPR_ERROR,
     xmlXPathFreeCompExpr, xmlXPathFreeContext, xmlXPathFreeObject, xmlXPathNewContext,
-    xmlXPathObjectPtr, xmlXPathOrderDocElems, xmlXPathParserContextPtr, xmlXPathRegisterFuncNS,
-    xmlXPathRegisterNs, xmlXPathRegisterVariable,
+    xmlXPathObjectPtr, xmlXPathObjectType_XPATH_NUMBER, xmlXPathOrderDocElems,
+    xmlXPathParserContextPtr, xmlXPathRegisterFuncNS, xmlXPathRegisterNs, xmlXPathRegisterVariable,
 };
 use libxml::tree::Document;
 use std::cell::RefCell;
@@ -173,6 +173,19 @@ pub fn order_document(doc: &Document) {
     unsafe { xmlXPathOrderDocElems(doc.doc_ptr() as xmlDocPtr) };
 }
 
+/// A NUL-terminated string as `&str` (lossily converted only if it is not UTF-8).
+///
+/// # Safety
+/// `ptr` must be NULL or a NUL-terminated string that outlives the returned value.
+unsafe fn c_str_borrowed<'a>(ptr: *const u8) -> std::borrow::Cow<'a, str> {
+    if ptr.is_null() {
+        std::borrow::Cow::Borrowed("")
+    } else {
+        // SAFETY: caller's guarantee.
+        unsafe { CStr::from_ptr(ptr as *const std::os::raw::c_char) }.to_string_lossy()
+    }
+}
+
 unsafe extern "C" fn trampoline<'d, H: FunctionHost<'d>>(
     pctxt: xmlXPathParserContextPtr,
     nargs: c_int,
@@ -184,8 +197,8 @@ unsafe extern "C" fn trampoline<'d, H: FunctionHost<'d>>(
     unsafe {
         let ctxt = (*pctxt).context;
         let state = &*((*ctxt).userData as *const State<H>);
-        let name = c_str_or_empty((*ctxt).function);
-        let uri = c_str_or_empty((*ctxt).functionURI);
+        let name = c_str_borrowed((*ctxt).function);
+        let uri = c_str_borrowed((*ctxt).functionURI);
         let mut args = Vec::with_capacity(nargs.max(0) as usize);
         for _ in 0..nargs {
             let obj = valuePop(pctxt);
@@ -325,16 +338,44 @@ impl<'d, 'h, H: FunctionHost<'d>> Evaluator<'d, 'h, H> {
         self.bind_object(name, value_to_object(value))
     }
 
+    /// As [`Evaluator::bind_variable`], with the name already a C string (saves
+    /// building one per binding).
+    pub fn bind_variable_c(
+        &self,
+        name: &CStr,
+        expr: &XPathExpr,
+        node: NodeRef<'d>,
+    ) -> Result<(), String> {
+        let obj = self.run(expr, node)?;
+        self.bind_object_c(name, obj)
+    }
+
+    /// As [`Evaluator::bind_value`], with the name already a C string.
+    pub fn bind_value_c(&self, name: &CStr, value: &Value<'d>) -> Result<(), String> {
+        self.bind_object_c(name, value_to_object(value))
+    }
+
     fn bind_object(&self, name: &str, obj: xmlXPathObjectPtr) -> Result<(), String> {
-        let n = CString::new(name).map_err(|e| e.to_string())?;
-        // SAFETY: the context takes ownership of `obj` (and frees a value it replaces).
-        let rc = unsafe { xmlXPathRegisterVariable(self.ctxt, n.as_ptr() as *const u8, obj) };
+        match CString::new(name) {
+            Ok(n) => self.bind_object_c(&n, obj),
+            Err(e) => {
+                // SAFETY: the object was not handed over, so it is still ours.
+                unsafe { xmlXPathFreeObject(obj) };
+                Err(e.to_string())
+            }
+        }
+    }
+
+    fn bind_object_c(&self, name: &CStr, obj: xmlXPathObjectPtr) -> Result<(), String> {
+        // SAFETY: the context takes ownership of `obj` (and frees a value it replaces);
+        // libxml2 copies the name.
+        let rc = unsafe { xmlXPathRegisterVariable(self.ctxt, name.as_ptr() as *const u8, obj) };
         if rc == 0 {
             Ok(())
         } else {
             // SAFETY: registration failed, so the object is still ours.
             unsafe { xmlXPathFreeObject(obj) };
-            Err(format!("cannot bind variable ${name}"))
+            Err(format!("cannot bind variable ${}", name.to_string_lossy()))
         }
     }
 
@@ -348,6 +389,28 @@ impl<'d, 'h, H: FunctionHost<'d>> Evaluator<'d, 'h, H> {
             (_, Some(e)) => Err(e),
             (r, None) if r < 0 => Err("XPath evaluation failed".into()),
             (r, None) => Ok(r == 1),
+        }
+    }
+
+    /// The truth of a predicate at `node` — the effective boolean value of `expr` —
+    /// or `None` when the value is a number, which as a predicate would test the
+    /// node's position rather than be true or false by itself.
+    pub fn eval_predicate(
+        &self,
+        expr: &XPathExpr,
+        node: NodeRef<'d>,
+    ) -> Result<Option<bool>, String> {
+        let obj = self.run(expr, node)?;
+        // SAFETY: we own `obj` (a live object returned by the evaluation) and free it
+        // once, after reading its type; the boolean cast only reads it.
+        unsafe {
+            let truth = if (*obj).type_ == xmlXPathObjectType_XPATH_NUMBER {
+                None
+            } else {
+                Some(xmlXPathCastToBoolean(obj) != 0)
+            };
+            xmlXPathFreeObject(obj);
+            Ok(truth)
         }
     }
 

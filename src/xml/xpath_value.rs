@@ -131,7 +131,9 @@ pub(crate) fn value_to_object(value: &Value<'_>) -> xmlXPathObjectPtr {
             Value::Bool(b) => xmlXPathNewBoolean(*b as c_int),
             Value::Num(n) => xmlXPathNewFloat(*n),
             Value::Str(s) => {
-                let c = CString::new(s.replace('\0', "")).unwrap_or_default();
+                let c = CString::new(s.as_str())
+                    .or_else(|_| CString::new(s.replace('\0', "")))
+                    .unwrap_or_default();
                 xmlXPathNewString(c.as_ptr() as *const u8)
             }
             Value::Nodes(nodes) => {

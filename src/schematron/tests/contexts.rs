@@ -83,3 +83,67 @@ fn a_rule_fires_once_per_node_even_when_its_union_matches_twice() {
     let r = run("<pattern><rule context='mets:div | mets:div[@DMDID]'><report test='true()'/></rule></pattern>", DOC);
     assert_eq!(r.findings.len(), 3);
 }
+
+#[test]
+fn step_paths_with_predicates_match_as_their_selection_does() {
+    let doc = "<a xmlns:m='http://www.loc.gov/METS/' xmlns:x='urn:x'>\
+               <m:s T='L'><m:d I='1'><m:d I='2' x:k='v'/></m:d><d/></m:s>\
+               <m:s T='P'><m:d><m:p/></m:d></m:s>\
+               <b><m:d I=' 3 '/></b></a>";
+    let count = |context: &str| {
+        run(
+            &format!(
+                "<ns prefix='x' uri='urn:x'/>\
+                 <pattern><rule context=\"{context}\"><report test='true()'/></rule></pattern>"
+            ),
+            doc,
+        )
+        .findings
+        .len()
+    };
+    assert_eq!(count("mets:s[@T='L']//mets:d"), 2);
+    assert_eq!(count("mets:s[@T = 'P']/mets:d"), 1);
+    assert_eq!(count("mets:s//mets:d[not(@I)]"), 1);
+    assert_eq!(count("mets:d[mets:d]"), 1);
+    assert_eq!(count("mets:d[not(mets:p)][@I]"), 3);
+    assert_eq!(count("d | /a/b/mets:d"), 2);
+    assert_eq!(count("/mets:s"), 0);
+    assert_eq!(count("mets:*"), 7);
+    assert_eq!(count("mets:s/*[1]"), 2);
+    assert_eq!(count("@x:k | mets:d/@I"), 4);
+    assert_eq!(count("mets:d[@x:k = 'v']"), 1);
+    assert_eq!(count("mets:d[normalize-space(@I) = '3']"), 1);
+}
+
+#[test]
+fn keys_with_simple_and_general_patterns_and_uses() {
+    let r = run(
+        "<xsl:key xmlns:xsl='http://www.w3.org/1999/XSL/Transform' name='n' match='mets:div' use='normalize-space(@ID)'/>\
+         <xsl:key xmlns:xsl='http://www.w3.org/1999/XSL/Transform' name='a' match='*[@ID]' use='@ID'/>\
+         <xsl:key xmlns:xsl='http://www.w3.org/1999/XSL/Transform' name='t' match='mets:div[1]' use='string(@TYPE)'/>\
+         <pattern><rule context='mets:mets'>\
+           <report id='n' test='count(key(\"n\", \"\")) = 0'/>\
+           <report id='a' test='count(key(\"a\", \"LOG_2\")) = 1'/>\
+           <report id='t' test='key(\"t\", \"chapter\")'/>\
+         </rule></pattern>",
+        DOC,
+    );
+    assert_eq!(ids(&r), ["n", "a", "t"]);
+}
+
+#[test]
+fn lets_read_from_the_nearest_ancestor_with_an_attribute() {
+    let doc = "<mets:mets xmlns:mets='http://www.loc.gov/METS/'>\
+               <mets:fileGrp USE=' A  B '><mets:fileGrp><mets:file ID='f1'/></mets:fileGrp>\
+               <mets:fileGrp USE='C'><mets:file ID='f2'/></mets:fileGrp></mets:fileGrp>\
+               <mets:file ID='f3'/></mets:mets>";
+    let r = run(
+        "<pattern><rule context='mets:file'>\
+           <let name='use' value='normalize-space(ancestor::mets:fileGrp[@USE][1]/@USE)'/>\
+           <report test='true()'><value-of select='@ID'/>=<value-of select='$use'/>;</report>\
+         </rule></pattern>",
+        doc,
+    );
+    let msgs: Vec<&str> = r.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(msgs, ["f1=A B;", "f2=C;", "f3=;"]);
+}
