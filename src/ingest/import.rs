@@ -124,6 +124,13 @@ pub async fn import(
         bar.set_position(report.total() as u64);
     }
     bar.finish_and_clear();
+    if report.created + report.replaced >= 1000 {
+        // The tables grew a lot: let the planner see it, or keyset pages may be planned
+        // as scans.
+        if let Err(e) = store.refresh_statistics().await {
+            tracing::warn!("could not refresh database statistics: {e}");
+        }
+    }
     report
 }
 

@@ -241,6 +241,9 @@ pub trait Store: ValidationStore + Send + Sync {
         key: &str,
         value: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// Refreshes the query planner's statistics (after large imports): `ANALYZE` on
+    /// PostgreSQL (whose autovacuum may be off or late), `PRAGMA optimize` on SQLite.
+    async fn refresh_statistics(&self) -> Result<(), StoreError>;
     /// Reads a setting, or stores `default` if absent, atomically; returns the stored value.
     async fn setting_or_insert(&self, key: &str, default: &str) -> Result<String, StoreError>;
 }

@@ -171,9 +171,10 @@ fn list_filter(query: &ListQuery, keyset: bool) -> (String, Vec<FilterValue>) {
         values.push(FilterValue::Text(spec.clone()));
     }
     if let (true, Some((datestamp, record_id))) = (keyset, query.after) {
+        // A row-value comparison: both databases turn it into an index range start, so a
+        // deep page costs what the first does (an OR of two conditions does not).
         sql.push_str(&format!(
-            " AND (d.datestamp > ${} OR (d.datestamp = ${} AND d.record_id > ${}))",
-            next,
+            " AND (d.datestamp, d.record_id) > (${}, ${})",
             next,
             next + 1
         ));
@@ -491,6 +492,15 @@ impl Store for SqlStore {
                     .await?;
             }
         }
+        Ok(())
+    }
+
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        let sql = match self.backend {
+            Backend::Postgres => "ANALYZE record, dissemination, payload, parent_ref, record_set",
+            Backend::Sqlite => "PRAGMA optimize",
+        };
+        sqlx::raw_sql(sql).execute(&self.pool).await?;
         Ok(())
     }
 
