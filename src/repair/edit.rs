@@ -89,10 +89,7 @@ impl Tree {
         prefix: &str,
         name: &str,
     ) -> Option<Node> {
-        let ns = self.namespace(parent, href, prefix)?;
-        let mut child = Node::new(name, Some(ns), &self.doc).ok()?;
-        parent.add_child(&mut child).ok()?;
-        Some(child)
+        self.place(parent, href, prefix, name, Place::LastChild)
     }
 
     /// Adds a new element `name` in namespace `href` right after `sibling`.
@@ -103,10 +100,7 @@ impl Tree {
         prefix: &str,
         name: &str,
     ) -> Option<Node> {
-        let ns = self.namespace(sibling, href, prefix)?;
-        let mut node = Node::new(name, Some(ns), &self.doc).ok()?;
-        sibling.add_next_sibling(&mut node).ok()?;
-        Some(node)
+        self.place(sibling, href, prefix, name, Place::After)
     }
 
     /// Adds a new element `name` in namespace `href` right before `sibling`.
@@ -117,9 +111,26 @@ impl Tree {
         prefix: &str,
         name: &str,
     ) -> Option<Node> {
-        let ns = self.namespace(sibling, href, prefix)?;
+        self.place(sibling, href, prefix, name, Place::Before)
+    }
+
+    /// Creates the element (its namespace declared where `anchor` can see it) and links it
+    /// relative to `anchor`.
+    fn place(
+        &mut self,
+        anchor: &mut Node,
+        href: &str,
+        prefix: &str,
+        name: &str,
+        place: Place,
+    ) -> Option<Node> {
+        let ns = self.namespace(anchor, href, prefix)?;
         let mut node = Node::new(name, Some(ns), &self.doc).ok()?;
-        sibling.add_prev_sibling(&mut node).ok()?;
+        match place {
+            Place::LastChild => anchor.add_child(&mut node).ok()?,
+            Place::After => anchor.add_next_sibling(&mut node).ok()?,
+            Place::Before => anchor.add_prev_sibling(&mut node).ok()?,
+        };
         Some(node)
     }
 
@@ -165,4 +176,12 @@ fn remove_with_indent(node: &mut Node) {
         }
     }
     node.unlink();
+}
+
+/// Where a new element goes relative to its anchor.
+#[derive(Clone, Copy)]
+enum Place {
+    LastChild,
+    After,
+    Before,
 }
