@@ -108,6 +108,15 @@ impl DomainTree {
         (ids.len() < self.domains.len()).then_some(ids)
     }
 
+    /// The domain and its descendants in which zmets is switched on: the scope of an
+    /// OaiOutputValidator run started on `id`.
+    pub fn zmets_scope(&self, id: i64) -> Vec<i64> {
+        self.subtree(id)
+            .into_iter()
+            .filter(|d| self.config_ref(*d).is_some_and(|c| c.oai.formats.zmets.on))
+            .collect()
+    }
+
     /// Domains from `ancestor` (exclusive) down to `id` (inclusive); `None` when
     /// `ancestor` is not an ancestor-or-self of `id`.
     pub fn path_below(&self, ancestor: i64, id: i64) -> Option<Vec<&Domain>> {

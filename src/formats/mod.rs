@@ -66,12 +66,6 @@ impl Format {
             Format::Mods | Format::Zmods => "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd",
         }
     }
-
-    /// Whether the format belongs to the ZVDD channel (switched on per domain, only for
-    /// records whose zmods_export is `export`).
-    pub fn is_zvdd(self) -> bool {
-        matches!(self, Format::Zmets | Format::Zmods)
-    }
 }
 
 impl fmt::Display for Format {

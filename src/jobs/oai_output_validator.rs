@@ -103,11 +103,7 @@ pub async fn run(
         .by_name(&options.domain)
         .with_context(|| format!("no domain {}", options.domain))?
         .clone();
-    let scope: Vec<i64> = tree
-        .subtree(domain.id)
-        .into_iter()
-        .filter(|id| tree.config(*id).oai.formats.zmets.on)
-        .collect();
+    let scope: Vec<i64> = tree.zmets_scope(domain.id);
     if scope.is_empty() {
         bail!(
             "zmets is switched on in none of the domains under {}; \

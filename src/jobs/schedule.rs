@@ -72,11 +72,7 @@ fn validator_job(
                 let Some(domain) = tree.by_name(&name) else {
                     return;
                 };
-                let scope: Vec<i64> = tree
-                    .subtree(domain.id)
-                    .into_iter()
-                    .filter(|id| tree.config(*id).oai.formats.zmets.on)
-                    .collect();
+                let scope: Vec<i64> = tree.zmets_scope(domain.id);
                 match store.validation_counts(&scope).await {
                     Ok(counts) if counts.get("undefined").copied().unwrap_or(0) > 0 => {}
                     _ => return,
