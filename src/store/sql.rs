@@ -26,6 +26,8 @@ pub enum Backend {
 pub struct SqlStore {
     pub(super) pool: AnyPool,
     pub(super) backend: Backend,
+    /// The database's URL: locks held within the process are per database.
+    pub(super) url: String,
 }
 
 impl SqlStore {
@@ -78,7 +80,7 @@ impl SqlStore {
             .run(&pool)
             .await
             .context("cannot apply the database migrations")?;
-        Ok(SqlStore { pool, backend })
+        Ok(SqlStore { pool, backend, url })
     }
 
     /// The backend in use.

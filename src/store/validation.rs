@@ -447,9 +447,10 @@ impl ValidationStore for SqlStore {
                 let mut held = local_locks()
                     .lock()
                     .map_err(|_| StoreError::Other(anyhow::anyhow!("job lock poisoned")))?;
-                Ok(held.insert(key.to_string()).then(|| JobLock {
+                let key = format!("{}#{key}", self.url);
+                Ok(held.insert(key.clone()).then(|| JobLock {
                     _connection: None,
-                    local_key: Some(key.to_string()),
+                    local_key: Some(key),
                 }))
             }
         }
