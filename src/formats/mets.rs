@@ -56,6 +56,50 @@ pub fn primary_mods(bytes: &[u8], limits: ParseLimits) -> Result<Option<String>,
     Ok(read_with(bytes, limits, false)?.mods)
 }
 
+/// The primary MODS of a parsed METS document as a standalone element, as
+/// [`primary_mods`] renders it from the bytes.
+pub fn primary_mods_of(doc: &Document) -> Result<Option<String>, MetsError> {
+    let mut ctx = Context::new(doc).map_err(|_| MetsError::NotMets {
+        found: "an unreadable document".into(),
+    })?;
+    for (prefix, href) in [("mets", METS_NS), ("mods", MODS_NS), ("xlink", XLINK_NS)] {
+        let _ = ctx.register_namespace(prefix, href);
+    }
+    match primary_mods_node(&mut ctx) {
+        Some(mods) => Ok(Some(serialize_root(&standalone_mods(&mods)?))),
+        None => Ok(None),
+    }
+}
+
+/// The record's own div: the first logical div with metadata that is not a pointer to
+/// another METS file (the DFG-Viewer's choice of main element).
+const PRIMARY_DIV: &str =
+    "(//mets:structMap[@TYPE='LOGICAL']//mets:div[@DMDID][not(mets:mptr)])[1]";
+
+/// The MODS of the dmdSec the primary div names, else the first MODS there is.
+fn primary_mods_node(ctx: &mut Context) -> Option<Node> {
+    let dmd_id = value(ctx, &format!("string({PRIMARY_DIV}/@DMDID)"));
+    let dmd_id = dmd_id.split_whitespace().next().unwrap_or("").to_string();
+    let all_mods = ctx
+        .findnodes(
+            "/mets:mets/mets:dmdSec/mets:mdWrap/mets:xmlData/mods:mods",
+            None,
+        )
+        .unwrap_or_default();
+    let in_primary_dmd = |mods: &&Node| {
+        let dmd_sec = mods
+            .get_parent()
+            .and_then(|x| x.get_parent())
+            .and_then(|w| w.get_parent());
+        dmd_sec.and_then(|d| d.get_attribute("ID")).as_deref() == Some(dmd_id.as_str())
+    };
+    all_mods
+        .iter()
+        .find(in_primary_dmd)
+        .or_else(|| all_mods.first())
+        .cloned()
+}
+
 fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRecord, MetsError> {
     let doc = parse(bytes, limits)?;
     let root = doc.get_root_element().ok_or(MetsError::NotMets {
@@ -76,30 +120,7 @@ fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRec
     for (prefix, href) in [("mets", METS_NS), ("mods", MODS_NS), ("xlink", XLINK_NS)] {
         let _ = ctx.register_namespace(prefix, href);
     }
-    // The record's own div: the first logical div with metadata that is not a pointer to
-    // another METS file (the DFG-Viewer's choice of main element).
-    let primary_div = "(//mets:structMap[@TYPE='LOGICAL']//mets:div[@DMDID][not(mets:mptr)])[1]";
-    let dmd_id = value(&ctx, &format!("string({primary_div}/@DMDID)"));
-    let dmd_id = dmd_id.split_whitespace().next().unwrap_or("").to_string();
-    // The MODS of the dmdSec the primary div names, else the first MODS there is.
-    let all_mods = ctx
-        .findnodes(
-            "/mets:mets/mets:dmdSec/mets:mdWrap/mets:xmlData/mods:mods",
-            None,
-        )
-        .unwrap_or_default();
-    let in_primary_dmd = |mods: &&Node| {
-        let dmd_sec = mods
-            .get_parent()
-            .and_then(|x| x.get_parent())
-            .and_then(|w| w.get_parent());
-        dmd_sec.and_then(|d| d.get_attribute("ID")).as_deref() == Some(dmd_id.as_str())
-    };
-    let mods_node = all_mods
-        .iter()
-        .find(in_primary_dmd)
-        .or_else(|| all_mods.first())
-        .cloned();
+    let mods_node = primary_mods_node(&mut ctx);
 
     let mut record = MetsRecord {
         local_id: None,
@@ -113,7 +134,7 @@ fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRec
 
     let mptr = value(
         &ctx,
-        &format!("string({primary_div}/ancestor::mets:div[mets:mptr][1]/mets:mptr[1]/@xlink:href)"),
+        &format!("string({PRIMARY_DIV}/ancestor::mets:div[mets:mptr][1]/mets:mptr[1]/@xlink:href)"),
     );
     if let Some(key) = parent_key_from_href(&mptr) {
         record.parent_refs.push(key);
@@ -162,7 +183,7 @@ fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRec
         }
     }
     if record.title.is_none() {
-        let label = value(&ctx, &format!("normalize-space({primary_div}/@LABEL)"));
+        let label = value(&ctx, &format!("normalize-space({PRIMARY_DIV}/@LABEL)"));
         if !label.is_empty() {
             record.title = Some(label);
         }

@@ -12,7 +12,7 @@
 
 use crate::config::Config;
 use crate::domain::DomainTree;
-use crate::repair::{repair, RepairContext};
+use crate::repair::{repair_in_place, serialize, RepairContext};
 use crate::schematron::{Class, Finding, Verdict};
 use crate::store::{Store, StoredFinding, StoredRepair, ValidationResult, ValidationTask};
 use crate::validation::{mets_document, zvdd, ZVDD_RULES};
@@ -260,10 +260,22 @@ pub fn validate_task(
         reference_url: fill(&domain_config.reference_url),
         parent_title: task.parent_title.as_deref(),
     };
-    let before = schema.validate(&mets_document(&task.mets, Default::default())?);
-    let repaired =
-        repair(&task.mets, &context).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
-    let after = schema.validate_bytes(&repaired.mets)?;
+    // One parse: the stored METS is validated, then repaired in place. Only a METS that
+    // a repair changed is serialised and validated again, from the zmets bytes
+    // harvesters receive; without repairs the zmets is the stored METS itself, and its
+    // findings are those just found.
+    let doc = mets_document(&task.mets, Default::default())?;
+    let before = schema.validate(&doc);
+    let (repairs, mut doc) =
+        repair_in_place(doc, &context).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
+    let (after, zmets, zmets_doc) = if repairs.is_empty() {
+        (before.clone(), task.mets.clone(), doc)
+    } else {
+        let zmets = serialize(&mut doc).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
+        drop(doc);
+        let reparsed = crate::xml::parse(&zmets, Default::default())?;
+        (schema.validate(&reparsed), zmets, reparsed)
+    };
     let same = |a: &Finding, b: &Finding| a.rule_id == b.rule_id && a.location == b.location;
     let stored = |f: &Finding, stage: &str, repaired: bool| StoredFinding {
         stage: stage.to_string(),
@@ -309,7 +321,7 @@ pub fn validate_task(
         }
         Verdict::Valid => String::new(),
     };
-    let zmods = crate::formats::mets::primary_mods(&repaired.mets, Default::default())
+    let zmods = crate::formats::mets::primary_mods_of(&zmets_doc)
         .ok()
         .flatten()
         .map(String::into_bytes);
@@ -320,8 +332,7 @@ pub fn validate_task(
         reason,
         rule_set_version: rule_set_version().to_string(),
         findings,
-        repairs: repaired
-            .repairs
+        repairs: repairs
             .into_iter()
             .map(|r| StoredRepair {
                 rule_id: r.rule_id,
@@ -330,7 +341,7 @@ pub fn validate_task(
                 after: r.after,
             })
             .collect(),
-        zmets: repaired.mets,
+        zmets,
         zmods,
     })
 }

@@ -54,7 +54,7 @@ mod tests;
 use crate::config::Institution;
 use crate::validation::{mets_document, ValidateError};
 use crate::xml::ParseLimits;
-use libxml::tree::SaveOptions;
+use libxml::tree::{Document, SaveOptions};
 use tree::Tree;
 
 /// What vitrine knows about the record and its domain beyond the METS itself.
@@ -155,6 +155,25 @@ pub enum RepairError {
 /// Repairs one METS document (or the METS inside an OAI-PMH response).
 pub fn repair(mets: &[u8], ctx: &RepairContext) -> Result<Repaired, RepairError> {
     let doc = mets_document(mets, ParseLimits::default())?;
+    Ok(repair_document(doc, ctx)?.0)
+}
+
+/// Repairs a parsed METS document in place; returns the result of [`repair`] and the
+/// repaired document, whose serialisation `Repaired::mets` is.
+pub fn repair_document(
+    doc: Document,
+    ctx: &RepairContext,
+) -> Result<(Repaired, Document), RepairError> {
+    let (repairs, mut doc) = repair_in_place(doc, ctx)?;
+    let mets = serialize(&mut doc)?;
+    Ok((Repaired { mets, repairs }, doc))
+}
+
+/// Applies every repair to `doc`; returns the log and the document.
+pub fn repair_in_place(
+    doc: Document,
+    ctx: &RepairContext,
+) -> Result<(Vec<Repair>, Document), RepairError> {
     let mut tree = Tree::new(doc).ok_or(RepairError::Internal)?;
     ident::repair(&mut tree, ctx);
     amd::repair(&mut tree, ctx);
@@ -162,23 +181,25 @@ pub fn repair(mets: &[u8], ctx: &RepairContext) -> Result<Repaired, RepairError>
     structure::repair(&mut tree, ctx);
     mods::repair(&mut tree, ctx);
     dates::repair(&mut tree);
-    // The root element only, as the `mets` format embeds it: no XML declaration, and
-    // comments, processing instructions or a DOCTYPE around the root are dropped.
-    // (`node_to_string` would re-indent the tree, which would not be idempotent.)
-    tree.doc.remove_internal_subset();
-    let root = tree.doc.get_root_element().ok_or(RepairError::Internal)?;
+    Ok((tree.log, tree.doc))
+}
+
+/// A repaired METS as zmets carries it: the root element only, as the `mets` format
+/// embeds it — no XML declaration, and comments, processing instructions or a DOCTYPE
+/// around the root are dropped. (`node_to_string` would re-indent the tree, which
+/// would not be idempotent.)
+pub fn serialize(doc: &mut Document) -> Result<Vec<u8>, RepairError> {
+    doc.remove_internal_subset();
+    let root = doc.get_root_element().ok_or(RepairError::Internal)?;
     while let Some(mut node) = root.get_prev_sibling() {
         node.unlink();
     }
     while let Some(mut node) = root.get_next_sibling() {
         node.unlink();
     }
-    let text = tree.doc.to_string_with_options(SaveOptions {
+    let text = doc.to_string_with_options(SaveOptions {
         no_declaration: true,
         ..SaveOptions::default()
     });
-    Ok(Repaired {
-        mets: text.trim().as_bytes().to_vec(),
-        repairs: tree.log,
-    })
+    Ok(text.trim().as_bytes().to_vec())
 }
