@@ -205,6 +205,7 @@ impl<'s> Builder<'s> {
             }
         }
         Ok(LetDef {
+            slot: usize::MAX,
             name: name.to_string(),
             c_name: std::ffi::CString::new(name).ok(),
             value: self.expr(value, e.line, "let/@value")?,

@@ -5,10 +5,10 @@
 use super::builder::{refuse_unknown, refuse_xslt, Builder, SCHEMA_CHILDREN};
 use super::error::CompileError;
 use super::expr::context_to_select;
-use super::model::{Compiled, KeyDef};
+use super::model::{Compiled, KeyDef, LetDef};
 use super::patterns;
 use super::tree::{self, Elem};
-use super::{matcher, simple};
+use super::{matcher, native, simple};
 use super::{CompileOptions, SCH_NS, XSL_NS};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -125,13 +125,64 @@ pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     }
 
     let active = patterns::active_patterns(&root, &children, options, &mut b, &mut lets)?;
-    let patterns = patterns::compile_patterns(&mut b, &children, active.as_ref())?;
+    let mut patterns = patterns::compile_patterns(&mut b, &children, active.as_ref())?;
 
     b.check_variables()?;
     let title = root
         .sch_children("title")
         .next()
         .map(|t| normalize(&t.text()));
+    let resolve = |prefix: &str| {
+        namespaces
+            .iter()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, uri)| uri.clone())
+    };
+    // One slot per distinct let name, for the native evaluator's variables.
+    let mut slots: HashMap<String, usize> = HashMap::new();
+    {
+        let mut all_lets: Vec<&mut LetDef> = lets.iter_mut().collect();
+        for p in patterns.iter_mut() {
+            all_lets.extend(p.lets.iter_mut());
+            for r in p.rules.iter_mut() {
+                all_lets.extend(r.lets.iter_mut());
+            }
+        }
+        for l in all_lets {
+            let next = slots.len();
+            l.slot = *slots.entry(l.name.clone()).or_insert(next);
+        }
+    }
+    let slot_of = |name: &str| slots.get(name).copied();
+    let native: Vec<Option<native::Expr>> = b
+        .exprs
+        .iter()
+        .map(|e| {
+            if !options.native_xpath {
+                return None;
+            }
+            let mut e = native::parse(e, &resolve)?;
+            e.resolve(&slot_of).then(|| e.optimised())
+        })
+        .collect();
+    let native_vars = native
+        .iter()
+        .map(|e| {
+            let mut vars = Vec::new();
+            if let Some(e) = e {
+                e.variables(&mut vars);
+            }
+            vars
+        })
+        .collect();
+    // Variables libxml2 must always have bound: those its own expressions read.
+    let libxml_vars = b
+        .exprs
+        .iter()
+        .zip(&native)
+        .filter(|(_, n)| n.is_none())
+        .flat_map(|(e, _)| variable_names(e))
+        .collect();
     Ok(Compiled {
         id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed),
         title,
@@ -140,7 +191,25 @@ pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         keys,
         patterns,
         exprs: b.exprs,
+        native,
+        native_vars,
+        var_slots: slots.len(),
+        libxml_vars,
     })
+}
+
+/// The names after every `$` in an expression (a superset of the variables it reads:
+/// a `$` inside a string literal is counted too).
+fn variable_names(expr: &str) -> Vec<String> {
+    expr.split('$')
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+                .collect::<String>()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
 }
 
 /// XPath's normalize-space.

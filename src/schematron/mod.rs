@@ -23,6 +23,7 @@ mod functions;
 mod location;
 mod matcher;
 mod model;
+mod native;
 pub mod output;
 mod patterns;
 mod regex;
@@ -61,6 +62,9 @@ pub struct CompileOptions {
     pub base_dir: Option<PathBuf>,
     /// Class of asserts and reports without a (known) role.
     pub default_role: Class,
+    /// Evaluate the expressions it can in Rust (see `native.rs`); `false` leaves every
+    /// expression to libxml2, which gives the same results more slowly.
+    pub native_xpath: bool,
 }
 
 impl Default for CompileOptions {
@@ -69,6 +73,7 @@ impl Default for CompileOptions {
             phase: None,
             base_dir: None,
             default_role: Class::Error,
+            native_xpath: true,
         }
     }
 }

@@ -20,11 +20,21 @@ pub(crate) struct Compiled {
     pub keys: Vec<KeyDef>,
     pub patterns: Vec<PatternDef>,
     pub exprs: Vec<String>,
+    /// Each of `exprs` parsed for the native evaluator, where it can take it.
+    pub native: Vec<Option<super::native::Expr>>,
+    /// The variables each native expression reads (bound in libxml2 before it falls back).
+    pub native_vars: Vec<Vec<(String, usize)>>,
+    /// Number of variable slots (one per distinct let name).
+    pub var_slots: usize,
+    /// The variables libxml2-only expressions may read, bound in libxml2 as they are set.
+    pub libxml_vars: std::collections::HashSet<String>,
 }
 
 #[derive(Debug)]
 pub(crate) struct LetDef {
     pub name: String,
+    /// The variable's slot in a run's table (set once the schema is compiled).
+    pub slot: usize,
     /// `name` as a C string for binding (`None` if it cannot be one).
     pub c_name: Option<std::ffi::CString>,
     pub value: ExprId,

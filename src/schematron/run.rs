@@ -6,11 +6,12 @@ use super::expr::{EXTENSION_FUNCTIONS, FN_NS, XSLT_FUNCTIONS};
 use super::functions::Host;
 use super::location::location;
 use super::matcher::Matcher;
-use super::model::{CheckDef, Compiled, LetDef, MessagePart, RuleDef};
+use super::model::{CheckDef, Compiled, ExprId, LetDef, MessagePart, RuleDef};
+use super::native::{self, Env};
 use super::report::{ActivePattern, Class, Diagnostic, Finding, FiredRule, Kind, Report};
 use super::simple::SimpleValue;
 use crate::xml::node::NodeRef;
-use crate::xml::xpath::{order_document, Evaluator, Value, XPathExpr};
+use crate::xml::xpath::{order_document, Evaluator, FunctionHost, Value, XPathExpr};
 use libxml::tree::Document;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -116,6 +117,23 @@ struct Run<'d, 'h, 'c> {
     host: &'h Host<'d>,
     root: NodeRef<'d>,
     report: Report,
+    /// The variables bound so far, by slot, for the native evaluator.
+    vars: Vec<Option<Value<'d>>>,
+}
+
+/// What the native evaluator sees of a run.
+struct NativeEnv<'a, 'd> {
+    vars: &'a [Option<Value<'d>>],
+    host: &'a Host<'d>,
+}
+
+impl<'d> Env<'d> for NativeEnv<'_, 'd> {
+    fn var(&self, slot: usize) -> Option<&Value<'d>> {
+        self.vars.get(slot)?.as_ref()
+    }
+    fn call(&self, name: &str, args: Vec<Value<'d>>) -> Result<Value<'d>, String> {
+        self.host.call(name, "", args)
+    }
 }
 
 /// Validates `doc` against `schema`.
@@ -151,6 +169,7 @@ pub(crate) fn validate(schema: &Compiled, doc: &Document) -> Report {
         host: &host,
         root,
         report,
+        vars: vec![None; schema.var_slots],
     };
     run.all();
     run.report
@@ -194,6 +213,78 @@ fn engine_error(message: String) -> Finding {
 }
 
 impl<'d> Run<'d, '_, '_> {
+    fn env(&self) -> NativeEnv<'_, 'd> {
+        NativeEnv {
+            vars: &self.vars,
+            host: self.host,
+        }
+    }
+
+    /// Before libxml2 evaluates expression `id` in place of the native evaluator: binds
+    /// the variables it reads, which only the native side holds.
+    fn sync_variables(&self, id: ExprId) {
+        for (name, slot) in &self.schema.native_vars[id] {
+            if let Some(Some(value)) = self.vars.get(*slot) {
+                let _ = self.ev.bind_value(name, value);
+            }
+        }
+    }
+
+    /// The effective boolean value of expression `id` at `node`.
+    fn eval_bool(&self, id: ExprId, node: NodeRef<'d>) -> Result<bool, String> {
+        if let Some(e) = &self.schema.native[id] {
+            if let Some(b) = e.truth(&self.env(), node) {
+                return Ok(b);
+            }
+            self.sync_variables(id);
+        }
+        self.ev.eval_bool(&self.exprs[id], node)
+    }
+
+    /// The value of expression `id` at `node`.
+    fn eval_value(&self, id: ExprId, node: NodeRef<'d>) -> Result<Value<'d>, String> {
+        if let Some(e) = &self.schema.native[id] {
+            if let Some(v) = e.eval(&self.env(), node) {
+                return Ok(v);
+            }
+            self.sync_variables(id);
+        }
+        self.ev.eval_value(&self.exprs[id], node)
+    }
+
+    /// `string()` of expression `id` at `node`.
+    fn eval_string(&self, id: ExprId, node: NodeRef<'d>) -> Result<String, String> {
+        if let Some(e) = &self.schema.native[id] {
+            if let Some(s) = e.eval(&self.env(), node).and_then(native::to_string) {
+                return Ok(s);
+            }
+            self.sync_variables(id);
+        }
+        self.ev.eval_string(&self.exprs[id], node)
+    }
+
+    /// The nodes expression `id` selects at `node`.
+    fn eval_nodes(&self, id: ExprId, node: NodeRef<'d>) -> Result<Vec<NodeRef<'d>>, String> {
+        match self.eval_value(id, node)? {
+            Value::Nodes(nodes) => Ok(nodes),
+            _ => Err("expression does not select nodes".into()),
+        }
+    }
+
+    /// Expression `id` as a predicate at `node`: its truth, or `None` for a number.
+    fn eval_predicate(&self, id: ExprId, node: NodeRef<'d>) -> Result<Option<bool>, String> {
+        if let Some(e) = &self.schema.native[id] {
+            if let Some(v) = e.eval(&self.env(), node) {
+                return Ok(match v {
+                    Value::Num(_) => None,
+                    other => Some(native::to_bool(&other)),
+                });
+            }
+            self.sync_variables(id);
+        }
+        self.ev.eval_predicate(&self.exprs[id], node)
+    }
+
     fn all(&mut self) {
         let schema = self.schema;
         self.lets(&schema.lets, self.root);
@@ -225,7 +316,7 @@ impl<'d> Run<'d, '_, '_> {
                     hits.extend(nodes.into_iter().map(|n| (n, i)));
                     continue;
                 }
-                match self.ev.eval_nodes(&self.exprs[rule.select], self.root) {
+                match self.eval_nodes(rule.select, self.root) {
                     Ok(nodes) => hits.extend(nodes.into_iter().map(|n| (n, i))),
                     Err(e) => self.error(
                         pattern.id.clone(),
@@ -269,9 +360,7 @@ impl<'d> Run<'d, '_, '_> {
         let mut pred = |id: usize, node: NodeRef<'d>| {
             // An error (none is expected of the predicates a matcher accepts) also
             // leaves the rule to its XPath selection, which reports it.
-            self.ev
-                .eval_predicate(&self.exprs[id], node)
-                .unwrap_or_default()
+            self.eval_predicate(id, node).unwrap_or_default()
         };
         let mut visit = |node: NodeRef<'d>, attribute: bool| {
             let candidates = &mut index[attribute as usize];
@@ -316,13 +405,20 @@ impl<'d> Run<'d, '_, '_> {
 
     fn lets(&mut self, lets: &[LetDef], node: NodeRef<'d>) {
         for l in lets {
-            let bound = match (&l.c_name, &l.simple) {
-                (Some(name), Some(simple)) => {
-                    self.ev.bind_value_c(name, &simple.value(node).into())
-                }
-                (Some(name), None) => self.ev.bind_variable_c(name, &self.exprs[l.value], node),
-                (None, _) => self.ev.bind_variable(&l.name, &self.exprs[l.value], node),
+            let value = match &l.simple {
+                Some(simple) => Ok(simple.value(node).into()),
+                None => self.eval_value(l.value, node),
             };
+            let bound = value.and_then(|value| {
+                if self.schema.libxml_vars.contains(&l.name) {
+                    match &l.c_name {
+                        Some(name) => self.ev.bind_value_c(name, &value)?,
+                        None => self.ev.bind_value(&l.name, &value)?,
+                    }
+                }
+                self.vars[l.slot] = Some(value);
+                Ok(())
+            });
             if let Err(e) = bound {
                 let mut f = engine_error(format!("cannot evaluate let ${}: {e}", l.name));
                 f.location = location(node);
@@ -337,7 +433,7 @@ impl<'d> Run<'d, '_, '_> {
         for (key, matched) in self.schema.keys.iter().zip(matched) {
             let selected = match matched {
                 Some(nodes) => Ok(nodes),
-                None => self.ev.eval_nodes(&self.exprs[key.select], self.root),
+                None => self.eval_nodes(key.select, self.root),
             };
             let nodes = match selected {
                 Ok(n) => n,
@@ -363,7 +459,7 @@ impl<'d> Run<'d, '_, '_> {
                     continue;
                 }
                 self.host.current.set(Some(node));
-                match self.ev.eval_value(&self.exprs[key.use_], node) {
+                match self.eval_value(key.use_, node) {
                     Ok(Value::Nodes(values)) => {
                         for v in values {
                             index.entry(v.string_value()).or_default().push(node);
@@ -401,7 +497,7 @@ impl<'d> Run<'d, '_, '_> {
         for check in &rule.checks {
             let truth = match &check.simple {
                 Some(simple) => Ok(simple.truth(node)),
-                None => self.ev.eval_bool(&self.exprs[check.test], node),
+                None => self.eval_bool(check.test, node),
             };
             match truth {
                 Ok(value) => {
@@ -482,14 +578,14 @@ impl<'d> Run<'d, '_, '_> {
         for part in parts {
             match part {
                 MessagePart::Text(t) => out.push_str(t),
-                MessagePart::ValueOf(e) => match self.ev.eval_string(&self.exprs[*e], node) {
+                MessagePart::ValueOf(e) => match self.eval_string(*e, node) {
                     Ok(s) => out.push_str(&s),
                     Err(err) => {
                         out.push_str(&format!("[value-of '{}': {err}]", self.schema.exprs[*e]))
                     }
                 },
                 MessagePart::Name(None) => out.push_str(&node.name()),
-                MessagePart::Name(Some(e)) => match self.ev.eval_value(&self.exprs[*e], node) {
+                MessagePart::Name(Some(e)) => match self.eval_value(*e, node) {
                     Ok(Value::Nodes(nodes)) => {
                         out.push_str(&nodes.first().map(|n| n.name()).unwrap_or_default())
                     }

@@ -315,6 +315,34 @@ impl<'d> NodeRef<'d> {
             .map(|a| a.string_value())
     }
 
+    /// The string value without copying, where the tree holds it in one piece: a text
+    /// node, or an attribute whose value is one text node.
+    pub fn stored_text(&self) -> Option<&'d str> {
+        // SAFETY: the node is live; a text node's `content` and an attribute's children
+        // are owned by the document borrowed for 'd.
+        unsafe {
+            let text = match self.kind() {
+                NodeKind::Text => self.ptr,
+                NodeKind::Attribute => {
+                    let child = (*self.ptr).children;
+                    if child.is_null()
+                        || !(*child).next.is_null()
+                        || (*child).type_ != xmlElementType_XML_TEXT_NODE
+                    {
+                        return None;
+                    }
+                    child
+                }
+                _ => return None,
+            };
+            let content = (*text).content;
+            if content.is_null() {
+                return Some("");
+            }
+            CStr::from_ptr(content as *const c_char).to_str().ok()
+        }
+    }
+
     /// XPath's string value of the node.
     pub fn string_value(&self) -> String {
         // SAFETY: the node is live; the returned buffer is owned by us and freed below.

@@ -6,6 +6,7 @@ mod basics;
 mod contexts;
 mod errors;
 mod functions;
+mod native;
 mod output;
 mod phases;
 
