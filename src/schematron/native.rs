@@ -42,6 +42,9 @@ pub(crate) enum Expr {
     Var(String, usize),
     Call(Func, Vec<Expr>),
     Path(Box<Path>),
+    /// `@name` (or `attribute::ns:name`) of the context node: a path, evaluated
+    /// without building node-sets.
+    Attr(String, String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -718,7 +721,7 @@ impl Expr {
                 visit(b);
             }
             Expr::Neg(a) => visit(a),
-            Expr::Str(_) | Expr::Num(_) => {}
+            Expr::Str(_) | Expr::Num(_) | Expr::Attr(..) => {}
             Expr::Var(name, slot) => {
                 if !out.iter().any(|(n, _)| n == name) {
                     out.push((name.clone(), *slot))
@@ -747,7 +750,7 @@ impl Expr {
             | Expr::Arith(_, a, b)
             | Expr::Union(a, b) => a.resolve(slot_of) && b.resolve(slot_of),
             Expr::Neg(a) => a.resolve(slot_of),
-            Expr::Str(_) | Expr::Num(_) => true,
+            Expr::Str(_) | Expr::Num(_) | Expr::Attr(..) => true,
             Expr::Var(name, slot) => match slot_of(name) {
                 Some(s) => {
                     *slot = s;
@@ -790,7 +793,7 @@ impl Expr {
                 b.optimise();
             }
             Expr::Neg(a) => a.optimise(),
-            Expr::Str(_) | Expr::Num(_) | Expr::Var(..) => {}
+            Expr::Str(_) | Expr::Num(_) | Expr::Var(..) | Expr::Attr(..) => {}
             Expr::Call(_, args) => args.iter_mut().for_each(Expr::optimise),
             Expr::Path(path) => {
                 if let Start::Filter(e, preds) = &mut path.start {
@@ -799,6 +802,10 @@ impl Expr {
                 }
                 for step in &mut path.steps {
                     step.preds.iter_mut().for_each(Expr::optimise);
+                }
+                if let Some(attr) = path.single_attribute() {
+                    *self = attr;
+                    return;
                 }
                 let mut i = 0;
                 while i + 1 < path.steps.len() {
@@ -849,7 +856,7 @@ impl Expr {
             | Expr::Arith(_, a, b)
             | Expr::Union(a, b) => a.uses_position() || b.uses_position(),
             Expr::Neg(a) => a.uses_position(),
-            Expr::Str(_) | Expr::Num(_) | Expr::Var(..) => false,
+            Expr::Str(_) | Expr::Num(_) | Expr::Var(..) | Expr::Attr(..) => false,
             Expr::Call(f, args) => {
                 matches!(f, Func::Last | Func::Position) || args.iter().any(Expr::uses_position)
             }
@@ -1078,58 +1085,84 @@ fn test_matches(test: &Test, axis: Axis, node: NodeRef<'_>) -> bool {
 
 /// The nodes on `axis` from `node` that pass `test`, in axis order.
 fn axis_nodes<'d>(axis: Axis, test: &Test, node: NodeRef<'d>, out: &mut Vec<NodeRef<'d>>) {
-    let mut push = |n: NodeRef<'d>| {
-        if test_matches(test, axis, n) {
-            out.push(n)
+    axis_visit(axis, test, node, &mut |n| {
+        out.push(n);
+        true
+    });
+}
+
+/// Calls `visit` with the nodes on `axis` from `node` that pass `test`, in axis order,
+/// until it returns `false`; returns whether it went to the end.
+fn axis_visit<'d>(
+    axis: Axis,
+    test: &Test,
+    node: NodeRef<'d>,
+    visit: &mut dyn FnMut(NodeRef<'d>) -> bool,
+) -> bool {
+    let mut each = |nodes: &mut dyn Iterator<Item = NodeRef<'d>>| {
+        for n in nodes {
+            if test_matches(test, axis, n) && !visit(n) {
+                return false;
+            }
         }
+        true
     };
     match axis {
-        Axis::Child => node.children().for_each(push),
-        Axis::Attribute => node.attributes().for_each(push),
-        Axis::Itself => push(node),
-        Axis::Parent => node.parent().into_iter().for_each(push),
-        Axis::Ancestor | Axis::AncestorOrSelf => {
-            let first = if axis == Axis::Ancestor {
-                node.parent()
-            } else {
-                Some(node)
-            };
-            std::iter::successors(first, NodeRef::parent).for_each(push);
+        Axis::Child => each(&mut node.children()),
+        Axis::Attribute => each(&mut node.attributes()),
+        Axis::Itself => each(&mut std::iter::once(node)),
+        Axis::Parent => each(&mut node.parent().into_iter()),
+        Axis::Ancestor => each(&mut std::iter::successors(node.parent(), NodeRef::parent)),
+        Axis::AncestorOrSelf => each(&mut std::iter::successors(Some(node), NodeRef::parent)),
+        Axis::Descendant => each(&mut Descendants::new(node)),
+        Axis::DescendantOrSelf => each(&mut std::iter::once(node).chain(Descendants::new(node))),
+        Axis::FollowingSibling | Axis::PrecedingSibling if node.kind() == NodeKind::Attribute => {
+            true
         }
-        Axis::Descendant | Axis::DescendantOrSelf => {
-            if axis == Axis::DescendantOrSelf {
-                push(node);
-            }
-            // Pre-order without recursion: down to the first child, else to the next
-            // sibling of the nearest node that has one, stopping at `node`.
-            let mut cur = node.first_child();
-            while let Some(n) = cur {
-                push(n);
-                cur = n.first_child().or_else(|| {
-                    let mut up = Some(n);
-                    while let Some(u) = up {
-                        if u == node {
-                            return None;
-                        }
-                        if let Some(next) = u.next_sibling() {
-                            return Some(next);
-                        }
-                        up = u.parent().filter(|p| *p != node);
-                    }
-                    None
-                });
-            }
+        Axis::FollowingSibling => each(&mut std::iter::successors(
+            node.next_sibling(),
+            NodeRef::next_sibling,
+        )),
+        Axis::PrecedingSibling => each(&mut std::iter::successors(
+            node.prev_sibling(),
+            NodeRef::prev_sibling,
+        )),
+    }
+}
+
+/// The descendants of a node in document order (pre-order, without recursion).
+struct Descendants<'d> {
+    top: NodeRef<'d>,
+    next: Option<NodeRef<'d>>,
+}
+
+impl<'d> Descendants<'d> {
+    fn new(top: NodeRef<'d>) -> Self {
+        Descendants {
+            top,
+            next: top.first_child(),
         }
-        Axis::FollowingSibling | Axis::PrecedingSibling => {
-            if node.kind() == NodeKind::Attribute {
-                return;
+    }
+}
+
+impl<'d> Iterator for Descendants<'d> {
+    type Item = NodeRef<'d>;
+
+    fn next(&mut self) -> Option<NodeRef<'d>> {
+        let n = self.next?;
+        // Down to the first child, else to the next sibling of the nearest node that has
+        // one, stopping at the top.
+        self.next = n.first_child().or_else(|| {
+            let mut up = Some(n);
+            while let Some(u) = up.filter(|u| *u != self.top) {
+                if let Some(next) = u.next_sibling() {
+                    return Some(next);
+                }
+                up = u.parent();
             }
-            if axis == Axis::FollowingSibling {
-                std::iter::successors(node.next_sibling(), NodeRef::next_sibling).for_each(push);
-            } else {
-                std::iter::successors(node.prev_sibling(), NodeRef::prev_sibling).for_each(push);
-            }
-        }
+            None
+        });
+        Some(n)
     }
 }
 
@@ -1163,6 +1196,8 @@ impl Expr {
             Expr::Or(a, b) => Some(a.boolean(env, ctx)? || b.boolean(env, ctx)?),
             Expr::And(a, b) => Some(a.boolean(env, ctx)? && b.boolean(env, ctx)?),
             Expr::Cmp(op, a, b) => self.comparison(*op, a, b, env, ctx),
+            Expr::Path(path) => path.exists(env, ctx),
+            Expr::Attr(ns, local) => Some(attribute(ctx.node, ns, local).is_some()),
             _ => Some(to_bool(&self.value(env, ctx)?)),
         }
     }
@@ -1176,10 +1211,19 @@ impl Expr {
         ctx: Ctx<'d>,
     ) -> Option<bool> {
         // The common `@x = 'literal'` and `$v != ''` without building values.
-        if matches!(op, CmpOp::Eq | CmpOp::Ne) {
-            if let (Some(s), Expr::Str(lit)) = (a.borrowed_string(env), b) {
-                return Some((s.as_ref() == lit) == (op == CmpOp::Eq));
-            }
+        if let (CmpOp::Eq | CmpOp::Ne, Expr::Str(lit)) = (op, b) {
+            let equal = match a {
+                // An absent attribute is an empty node-set: no comparison is true.
+                Expr::Attr(ns, local) => match attribute(ctx.node, ns, local) {
+                    Some(n) => node_string(&n) == lit.as_str(),
+                    None => return Some(false),
+                },
+                _ => match a.borrowed_string(env) {
+                    Some(s) => s.as_ref() == lit,
+                    None => return compare(op, &a.value(env, ctx)?, &b.value(env, ctx)?),
+                },
+            };
+            return Some(equal == (op == CmpOp::Eq));
         }
         compare(op, &a.value(env, ctx)?, &b.value(env, ctx)?)
     }
@@ -1236,15 +1280,18 @@ impl Expr {
             Expr::Var(_, slot) => env.var(*slot)?.clone(),
             Expr::Call(f, args) => call(f, args, env, ctx)?,
             Expr::Path(path) => Value::Nodes(path.select(env, ctx)?),
+            Expr::Attr(ns, local) => {
+                Value::Nodes(attribute(ctx.node, ns, local).into_iter().collect())
+            }
         })
     }
 }
 
 fn call<'d>(f: &Func, args: &[Expr], env: &dyn Env<'d>, ctx: Ctx<'d>) -> Option<Value<'d>> {
-    let string_arg = |i: usize| -> Option<String> {
+    let string_arg = |i: usize| -> Option<Cow<'_, str>> {
         match args.get(i) {
-            Some(e) => e.string(env, ctx),
-            None => to_string(Value::Nodes(vec![ctx.node])),
+            Some(e) => borrowed_or_owned(e, env, ctx),
+            None => Some(node_string(&ctx.node)),
         }
     };
     let first_node = |i: usize| -> Option<Option<NodeRef<'d>>> {
@@ -1269,7 +1316,7 @@ fn call<'d>(f: &Func, args: &[Expr], env: &dyn Env<'d>, ctx: Ctx<'d>) -> Option<
                 .map(|n| n.name())
                 .unwrap_or_default(),
         ),
-        Func::String => Value::Str(string_arg(0)?),
+        Func::String => Value::Str(string_arg(0)?.into_owned()),
         Func::Concat => {
             let mut out = String::new();
             for a in args {
@@ -1364,20 +1411,94 @@ fn call<'d>(f: &Func, args: &[Expr], env: &dyn Env<'d>, ctx: Ctx<'d>) -> Option<
     })
 }
 
+/// `string()` of an expression, borrowed where it is a literal, a string variable or
+/// an attribute stored in one piece.
 fn borrowed_or_owned<'e, 'd: 'e>(
     e: &'e Expr,
     env: &'e dyn Env<'d>,
     ctx: Ctx<'d>,
 ) -> Option<Cow<'e, str>> {
+    if let Expr::Attr(ns, local) = e {
+        return Some(match attribute(ctx.node, ns, local) {
+            Some(n) => node_string(&n),
+            None => Cow::Borrowed(""),
+        });
+    }
     match e.borrowed_string(env) {
         Some(s) => Some(s),
         None => Some(Cow::Owned(e.string(env, ctx)?)),
     }
 }
 
+/// The attribute `local` in namespace `ns` of `node`.
+fn attribute<'d>(node: NodeRef<'d>, ns: &str, local: &str) -> Option<NodeRef<'d>> {
+    node.attributes()
+        .find(|a| a.local_name_is(local) && a.namespace_uri_is(ns))
+}
+
 impl Path {
+    /// `@name` of the context node, as [`Expr::Attr`].
+    fn single_attribute(&self) -> Option<Expr> {
+        match (&self.start, self.steps.as_slice()) {
+            (
+                Start::Context,
+                [Step {
+                    axis: Axis::Attribute,
+                    test: Test::Name(ns, local),
+                    preds,
+                }],
+            ) if preds.is_empty() => Some(Expr::Attr(ns.clone(), local.clone())),
+            _ => None,
+        }
+    }
+
     fn select<'d>(&self, env: &dyn Env<'d>, ctx: Ctx<'d>) -> Option<Vec<NodeRef<'d>>> {
-        let mut nodes = match &self.start {
+        let nodes = self.start_nodes(env, ctx)?;
+        steps(nodes, &self.steps, env)
+    }
+
+    /// Whether the path selects any node, stopping at the first one found where the last
+    /// step's predicates allow it.
+    fn exists<'d>(&self, env: &dyn Env<'d>, ctx: Ctx<'d>) -> Option<bool> {
+        let Some((last, before)) = self.steps.split_last() else {
+            return Some(!self.start_nodes(env, ctx)?.is_empty());
+        };
+        if !last.preds.iter().all(Expr::positionless) {
+            return Some(!self.select(env, ctx)?.is_empty());
+        }
+        let nodes = steps(self.start_nodes(env, ctx)?, before, env)?;
+        let mut failed = false;
+        for n in nodes {
+            let finished = axis_visit(last.axis, &last.test, n, &mut |c| {
+                let ctx = Ctx {
+                    node: c,
+                    pos: 1,
+                    size: 1,
+                };
+                for p in &last.preds {
+                    match p.boolean(env, ctx) {
+                        Some(true) => {}
+                        Some(false) => return true,
+                        None => {
+                            failed = true;
+                            return false;
+                        }
+                    }
+                }
+                false
+            });
+            if failed {
+                return None;
+            }
+            if !finished {
+                return Some(true);
+            }
+        }
+        Some(false)
+    }
+
+    fn start_nodes<'d>(&self, env: &dyn Env<'d>, ctx: Ctx<'d>) -> Option<Vec<NodeRef<'d>>> {
+        Some(match &self.start {
             Start::Context => vec![ctx.node],
             Start::Root => {
                 let root = std::iter::successors(Some(ctx.node), NodeRef::parent)
@@ -1392,31 +1513,39 @@ impl Path {
                 }
                 nodes
             }
-        };
-        for step in &self.steps {
-            let mut out = Vec::new();
-            for &n in &nodes {
-                if let Some(k) = step.nth() {
-                    out.extend(step.nth_node(k, n, env)?);
-                    continue;
-                }
-                let mut found = Vec::new();
-                axis_nodes(step.axis, &step.test, n, &mut found);
-                for p in &step.preds {
-                    found = filter(found, p, env)?;
-                }
-                if step.axis.reverse() {
-                    found.reverse();
-                }
-                out.extend(found);
-            }
-            if nodes.len() > 1 {
-                sort_unique(&mut out);
-            }
-            nodes = out;
-        }
-        Some(nodes)
+        })
     }
+}
+
+/// Applies location steps to a node-set in document order.
+fn steps<'d>(
+    mut nodes: Vec<NodeRef<'d>>,
+    steps: &[Step],
+    env: &dyn Env<'d>,
+) -> Option<Vec<NodeRef<'d>>> {
+    for step in steps {
+        let mut out = Vec::new();
+        for &n in &nodes {
+            if let Some(k) = step.nth() {
+                out.extend(step.nth_node(k, n, env)?);
+                continue;
+            }
+            let mut found = Vec::new();
+            axis_nodes(step.axis, &step.test, n, &mut found);
+            for p in &step.preds {
+                found = filter(found, p, env)?;
+            }
+            if step.axis.reverse() {
+                found.reverse();
+            }
+            out.extend(found);
+        }
+        if nodes.len() > 1 {
+            sort_unique(&mut out);
+        }
+        nodes = out;
+    }
+    Some(nodes)
 }
 
 impl Step {
@@ -1441,31 +1570,34 @@ impl Step {
         node: NodeRef<'d>,
         env: &dyn Env<'d>,
     ) -> Option<Option<NodeRef<'d>>> {
-        let mut candidates = Vec::new();
-        axis_nodes(self.axis, &self.test, node, &mut candidates);
         let truth_tests = &self.preds[..self.preds.len() - 1];
         let mut seen = 0;
-        for c in candidates {
+        let mut found = None;
+        let mut failed = false;
+        axis_visit(self.axis, &self.test, node, &mut |c| {
             let ctx = Ctx {
                 node: c,
                 pos: 1,
                 size: 1,
             };
-            let mut keep = true;
             for p in truth_tests {
-                if !p.boolean(env, ctx)? {
-                    keep = false;
-                    break;
+                match p.boolean(env, ctx) {
+                    Some(true) => {}
+                    Some(false) => return true,
+                    None => {
+                        failed = true;
+                        return false;
+                    }
                 }
             }
-            if keep {
-                seen += 1;
-                if seen == k {
-                    return Some(Some(c));
-                }
+            seen += 1;
+            if seen == k {
+                found = Some(c);
+                return false;
             }
-        }
-        Some(None)
+            true
+        });
+        (!failed).then_some(found)
     }
 }
 
