@@ -2,6 +2,7 @@
 //! `replace`, `lower-case`, `upper-case`, `ends-with` (unprefixed and in the XPath
 //! functions namespace) and XSLT's `key` and `current`.
 
+use super::native::node_string;
 use super::regex;
 use crate::xml::node::NodeRef;
 use crate::xml::xpath::{FunctionHost, Value};
@@ -9,11 +10,14 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
+/// One `xsl:key`'s index: string value of `use` → nodes in document order.
+pub(crate) type KeyIndex<'d> = rustc_hash::FxHashMap<String, Vec<NodeRef<'d>>>;
+
 /// Answers extension-function calls during the validation of one document.
 #[derive(Default)]
 pub(crate) struct Host<'d> {
     /// `xsl:key` indexes: key name → string value of `use` → nodes in document order.
-    pub keys: RefCell<HashMap<String, HashMap<String, Vec<NodeRef<'d>>>>>,
+    pub keys: RefCell<HashMap<String, KeyIndex<'d>>>,
     /// The node the current rule fired on (XSLT's `current()`).
     pub current: Cell<Option<NodeRef<'d>>>,
 }
@@ -83,20 +87,28 @@ impl<'d> FunctionHost<'d> for Host<'d> {
                 let index = keys
                     .get(key_name.as_ref())
                     .ok_or_else(|| format!("key(): no xsl:key named '{key_name}'"))?;
-                let lookups: Vec<String> = match &args[1] {
-                    Value::Nodes(nodes) => nodes.iter().map(|n| n.string_value()).collect(),
-                    other => vec![other.to_xpath_string()],
-                };
-                let mut found: Vec<NodeRef<'d>> = Vec::new();
-                for value in &lookups {
-                    if let Some(nodes) = index.get(value) {
-                        found.extend(nodes.iter().copied());
+                let found: Vec<NodeRef<'d>> = match &args[1] {
+                    Value::Nodes(nodes) if nodes.len() != 1 => {
+                        let mut found: Vec<NodeRef<'d>> = Vec::new();
+                        for n in nodes {
+                            if let Some(hits) = index.get(node_string(n).as_ref()) {
+                                found.extend(hits.iter().copied());
+                            }
+                        }
+                        found.sort_by(|a, b| a.document_order(b));
+                        found.dedup();
+                        found
                     }
-                }
-                if lookups.len() > 1 {
-                    found.sort_by(|a, b| a.document_order(b));
-                    found.dedup();
-                }
+                    Value::Nodes(nodes) => index
+                        .get(node_string(&nodes[0]).as_ref())
+                        .cloned()
+                        .unwrap_or_default(),
+                    Value::Str(s) => index.get(s.as_str()).cloned().unwrap_or_default(),
+                    other => index
+                        .get(other.to_xpath_string().as_str())
+                        .cloned()
+                        .unwrap_or_default(),
+                };
                 Ok(Value::Nodes(found))
             }
             other => Err(format!("unknown function {other}()")),

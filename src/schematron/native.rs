@@ -15,6 +15,7 @@
 //! those of libxml2; a test compares both on every expression of the bundled rules.
 
 use super::expr::{EXTENSION_FUNCTIONS, FN_NS, XSLT_FUNCTIONS};
+use super::simple::normalize_space;
 use crate::xml::node::{NodeKind, NodeRef};
 use crate::xml::xpath::Value;
 use std::borrow::Cow;
@@ -873,19 +874,8 @@ impl Expr {
 // Evaluation
 
 /// XML white space, as `normalize-space` knows it.
-fn is_space(c: char) -> bool {
+pub(crate) fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
-}
-
-fn normalize_space(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for word in s.split(is_space).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
 }
 
 /// XPath `number()` of a string, where libxml2's result is certain: an optional minus
@@ -917,7 +907,7 @@ fn number_to_string(n: f64) -> Option<String> {
 }
 
 /// The string value of a node, borrowed where the tree holds it in one piece.
-fn node_string<'d>(n: &NodeRef<'d>) -> Cow<'d, str> {
+pub(crate) fn node_string<'d>(n: &NodeRef<'d>) -> Cow<'d, str> {
     match n.stored_text() {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(n.string_value()),

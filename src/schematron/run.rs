@@ -3,7 +3,7 @@
 //! document order, then the rule's checks against each node it fired on.
 
 use super::expr::{EXTENSION_FUNCTIONS, FN_NS, XSLT_FUNCTIONS};
-use super::functions::Host;
+use super::functions::{Host, KeyIndex};
 use super::location::location;
 use super::matcher::Matcher;
 use super::model::{CheckDef, Compiled, ExprId, LetDef, MessagePart, RuleDef};
@@ -445,13 +445,14 @@ impl<'d> Run<'d, '_, '_> {
                     continue;
                 }
             };
-            let mut index: HashMap<String, Vec<NodeRef<'d>>> = HashMap::new();
+            let mut index = KeyIndex::default();
             for node in nodes {
                 if let Some(simple) = &key.use_simple {
                     match simple.value(node) {
-                        SimpleValue::Attr(Some(attr)) => {
-                            index.entry(attr.string_value()).or_default().push(node)
-                        }
+                        SimpleValue::Attr(Some(attr)) => index
+                            .entry(native::node_string(&attr).into_owned())
+                            .or_default()
+                            .push(node),
                         SimpleValue::Attr(None) => {}
                         SimpleValue::Str(s) => index.entry(s).or_default().push(node),
                         SimpleValue::Bool(b) => index.entry(b.to_string()).or_default().push(node),

@@ -193,7 +193,7 @@ impl Simple {
             Simple::Attr(a) => SimpleValue::Attr(a.find(node)),
             Simple::NormalizedAttr(a) => SimpleValue::Str(
                 a.find(node)
-                    .map(|n| normalize_space(&n.string_value()))
+                    .map(|n| normalize_space(&super::native::node_string(&n)))
                     .unwrap_or_default(),
             ),
             Simple::NormalizedAncestorAttr {
@@ -203,7 +203,7 @@ impl Simple {
             } => SimpleValue::Str(
                 nearest_ancestor(node, element, with)
                     .and_then(|a| attr.find(a))
-                    .map(|n| normalize_space(&n.string_value()))
+                    .map(|n| normalize_space(&super::native::node_string(&n)))
                     .unwrap_or_default(),
             ),
             _ => SimpleValue::Bool(self.truth(node)),
@@ -214,9 +214,11 @@ impl Simple {
     pub fn truth(&self, node: NodeRef<'_>) -> bool {
         match self {
             Simple::Attr(a) => a.find(node).is_some(),
-            Simple::NormalizedAttr(a) => a
-                .find(node)
-                .is_some_and(|n| !normalize_space(&n.string_value()).is_empty()),
+            Simple::NormalizedAttr(a) => a.find(node).is_some_and(|n| {
+                super::native::node_string(&n)
+                    .chars()
+                    .any(|c| !super::native::is_space(c))
+            }),
             Simple::AttrEquals(a, lit) => a.find(node).is_some_and(|n| n.attribute_value_is(lit)),
             Simple::Not(inner) => !inner.truth(node),
             Simple::NormalizedAncestorAttr { .. } => match self.value(node) {
