@@ -8,7 +8,7 @@ use super::vocab::{dfg_type, is_dfg_type};
 use super::{RepairContext, RepairKind};
 use crate::domain::{LocalId, OaiIdentifier};
 use crate::formats::mets::parent_key_from_href;
-use crate::formats::XLINK_NS;
+use crate::formats::{METS_NS, XLINK_NS};
 
 /// Runs the structure repairs.
 pub fn repair(tree: &mut Tree, ctx: &RepairContext) {
@@ -102,7 +102,10 @@ fn physical_types(tree: &mut Tree) {
         None,
     ) {
         let current = div.get_attribute("TYPE").unwrap_or_default();
-        let top = tree.string("boolean(parent::mets:structMap)", Some(&div)) == "true";
+        let top = div.get_parent().is_some_and(|p| {
+            p.get_name() == "structMap"
+                && p.get_namespace().is_some_and(|ns| ns.get_href() == METS_NS)
+        });
         let wanted = match current.trim().to_lowercase().as_str() {
             "physsequence" => "physSequence",
             "page" => "page",
