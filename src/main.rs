@@ -108,6 +108,9 @@ enum JobCommand {
         /// Revalidate every record in scope, not only what changed.
         #[arg(long)]
         full: bool,
+        /// Records per batch (one transaction each).
+        #[arg(long, default_value_t = vitrine::jobs::oai_output_validator::BATCH)]
+        batch_size: usize,
     },
     /// List job runs, newest first.
     List {
@@ -377,7 +380,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", toml::to_string_pretty(&outer)?);
         }
         Command::Job {
-            command: JobCommand::Run { domain, full, .. },
+            command:
+                JobCommand::Run {
+                    domain,
+                    full,
+                    batch_size,
+                    ..
+                },
         } => {
             let tree = Arc::new(vitrine::store::load_tree(store.as_ref(), config.clone()).await?);
             let bar = indicatif::ProgressBar::new(0);
@@ -392,9 +401,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
             }
             let options = vitrine::jobs::oai_output_validator::Options {
-                domain,
                 full,
-                started_by: "cli".into(),
+                batch_size,
+                ..vitrine::jobs::oai_output_validator::Options::new(&domain, "cli")
             };
             let progress = |done: u64, total: u64| {
                 bar.set_length(total);
@@ -465,7 +474,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 run.started_by
             );
             if let Some(end) = run.finished_at {
-                println!("finished {}", vitrine::domain::Datestamp::from_seconds(end));
+                let what = if run.status == "killed" {
+                    "found dead"
+                } else {
+                    "finished"
+                };
+                println!("{what} {}", vitrine::domain::Datestamp::from_seconds(end));
+            }
+            println!("validated {} records (phase {})", run.validated, run.phase);
+            for i in store.job_run_instances(run.id).await? {
+                println!(
+                    "  {} {}: {} validated, {} changed meanwhile{}",
+                    i.role,
+                    i.instance,
+                    i.validated,
+                    i.changed_meanwhile,
+                    if i.finished_at.is_some() {
+                        ""
+                    } else {
+                        " (did not finish)"
+                    }
+                );
             }
             match serde_json::from_str::<vitrine::jobs::oai_output_validator::JobReport>(
                 &run.report,
@@ -650,11 +679,15 @@ fn validate(
 
 fn print_job_report(report: &vitrine::jobs::oai_output_validator::JobReport) {
     println!(
-        "domain {} (scope: {}), {} run",
+        "run {}: domain {} (scope: {}), {} run",
+        report.run_id,
         report.domain,
         report.scope.join(", "),
         if report.full { "full" } else { "incremental" }
     );
+    for id in &report.killed_runs {
+        println!("run {id} was found dead and is marked killed");
+    }
     println!("state        before    after");
     for state in ["undefined", "invalid", "valid_warn", "valid"] {
         println!(
@@ -667,6 +700,26 @@ fn print_job_report(report: &vitrine::jobs::oai_output_validator::JobReport) {
         "validated {} records in {:.1} s ({:.0} records/s); {} changed meanwhile",
         report.validated, report.seconds, report.records_per_second, report.changed_meanwhile
     );
+    println!(
+        "time: validating {:.1} s, database only {:.1} s ({:.0} %); claims {:.1} s and \
+         stores {:.1} s, mostly during validation",
+        report.validate_seconds,
+        report.database_only_seconds(),
+        100.0 * report.database_only_seconds() / report.seconds.max(1e-9),
+        report.load_seconds,
+        report.save_seconds
+    );
+    if report.instances.len() > 1 {
+        for i in &report.instances {
+            println!(
+                "  {} {}: {} validated{}",
+                i.role,
+                i.instance,
+                i.validated,
+                if i.finished { "" } else { " (did not finish)" }
+            );
+        }
+    }
     if !report.rules.is_empty() {
         println!("rule                              class  found  repaired");
         for (rule, stats) in &report.rules {

@@ -8,24 +8,30 @@
 //! the records whose METS or release changed since (they are `undefined` already) plus
 //! their parents and children. Results are stored in batches; a record is only updated
 //! if it did not change while it was validated, so a run can be stopped or killed at any
-//! point and the next run picks up what is left.
+//! point and the next run picks up what is left. A run found still `running` by the next
+//! one is dead and is marked `killed`. The job validates one batch while it stores the
+//! previous one and claims the next.
 
 use crate::config::Config;
-use crate::domain::DomainTree;
+use crate::domain::{Domain, DomainTree};
 use crate::repair::{repair_in_place, serialize, RepairContext};
 use crate::schematron::{Class, Finding, Verdict};
-use crate::store::{Store, StoredFinding, StoredRepair, ValidationResult, ValidationTask};
+use crate::store::{
+    Claim, ClaimRequest, ClaimedTask, HeldRecords, JobRunInstance, Participant, PreparedResult,
+    RecordFailure, Store, StoredFinding, StoredRepair, ValidationResult, ValidationTask,
+};
 use crate::validation::{mets_document, zvdd, ZVDD_RULES};
 use anyhow::{bail, Context};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 /// The job's name in job lists.
 pub const JOB: &str = "OaiOutputValidator";
-/// Records validated per batch (one transaction each).
-const BATCH: i64 = 128;
+/// Records validated per batch (one transaction each) unless told otherwise.
+pub const BATCH: usize = 128;
 
 /// How the job is started.
 #[derive(Debug, Clone)]
@@ -36,6 +42,38 @@ pub struct Options {
     pub full: bool,
     /// Who or what started it.
     pub started_by: String,
+    /// Records per batch: one transaction each, and on PostgreSQL the unit of sharing.
+    pub batch_size: usize,
+    /// This instance's name in the run's record.
+    pub instance: String,
+}
+
+impl Options {
+    /// An incremental run of `domain` with the default batch size.
+    pub fn new(domain: &str, started_by: &str) -> Options {
+        Options {
+            domain: domain.to_string(),
+            full: false,
+            started_by: started_by.to_string(),
+            batch_size: BATCH,
+            instance: instance_name(),
+        }
+    }
+}
+
+/// `host:pid`: which vitrine process took part in a run.
+pub fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
 }
 
 /// Findings and repairs of one rule over a run.
@@ -49,6 +87,33 @@ pub struct RuleStats {
     pub repaired: u64,
 }
 
+/// What one instance did in a run.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct InstanceReport {
+    /// `host:pid`.
+    pub instance: String,
+    /// `coordinator` or `worker`.
+    pub role: String,
+    /// Results it stored.
+    pub validated: u64,
+    /// Results it dropped because the record changed meanwhile.
+    pub changed_meanwhile: u64,
+    /// Whether it finished (a worker that died did not).
+    pub finished: bool,
+}
+
+impl From<JobRunInstance> for InstanceReport {
+    fn from(i: JobRunInstance) -> Self {
+        InstanceReport {
+            instance: i.instance,
+            role: i.role,
+            validated: i.validated.max(0) as u64,
+            changed_meanwhile: i.changed_meanwhile.max(0) as u64,
+            finished: i.finished_at.is_some(),
+        }
+    }
+}
+
 /// What a run did.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct JobReport {
@@ -60,6 +125,12 @@ pub struct JobReport {
     pub scope: Vec<String>,
     /// Whether every record was revalidated.
     pub full: bool,
+    /// `coordinator`: this instance ran the job.
+    #[serde(default)]
+    pub role: String,
+    /// This instance.
+    #[serde(default)]
+    pub instance: String,
     /// Records per state before.
     pub before: BTreeMap<String, i64>,
     /// Records per state after.
@@ -72,12 +143,36 @@ pub struct JobReport {
     pub seconds: f64,
     /// Records per second.
     pub records_per_second: f64,
+    /// Of the wall time, seconds this instance spent repairing and validating (on the
+    /// worker threads); the rest went to the database.
+    #[serde(default)]
+    pub validate_seconds: f64,
+    /// Seconds spent claiming (loading) records, mostly while a batch was validated.
+    #[serde(default)]
+    pub load_seconds: f64,
+    /// Seconds spent storing results, mostly while a batch was validated.
+    #[serde(default)]
+    pub save_seconds: f64,
+    /// The instances that took part.
+    #[serde(default)]
+    pub instances: Vec<InstanceReport>,
+    /// Earlier runs found still running at the start (dead), now marked killed.
+    #[serde(default)]
+    pub killed_runs: Vec<i64>,
     /// Per rule: class, occurrences, repaired.
     pub rules: BTreeMap<String, RuleStats>,
     /// Repairs applied per rule.
     pub repairs: BTreeMap<String, u64>,
     /// Records that could not be validated, with the reason.
     pub errors: Vec<String>,
+}
+
+impl JobReport {
+    /// Seconds of the wall time in which this instance validated nothing: the
+    /// database side (claims and stores not hidden behind validation, marking, counts).
+    pub fn database_only_seconds(&self) -> f64 {
+        (self.seconds - self.validate_seconds).max(0.0)
+    }
 }
 
 /// The version of the bundled rule set: the first 12 hex digits of its SHA-256.
@@ -112,117 +207,354 @@ pub async fn run(
             domain.name
         );
     }
+    let job = Job {
+        store: store.as_ref(),
+        tree,
+        public_url: config.server.public_url.as_str().into(),
+        options,
+        domain: &domain,
+        scope: &scope,
+        progress,
+    };
     // One run per domain at a time, across every instance sharing the database.
-    let _lock = store
-        .try_job_lock(&format!("{JOB}:zmets:{}", domain.name))
-        .await?
-        .with_context(|| format!("{JOB} is running on {} already", domain.name))?;
-    let earlier = store.job_runs(Some(domain.id)).await?;
-    let full = options.full
-        || !earlier
-            .iter()
-            .any(|r| r.job == JOB && r.status == "finished");
-    let started = std::time::Instant::now();
-    let now = chrono::Utc::now().timestamp();
-    let run_id = store
-        .start_job_run(JOB, "zmets", domain.id, &options.started_by, full, now)
-        .await?;
-    let mut report = JobReport {
-        run_id,
-        domain: domain.name.to_string(),
-        scope: scope
-            .iter()
-            .filter_map(|id| tree.by_id(*id).map(|d| d.name.to_string()))
-            .collect(),
-        full,
-        ..JobReport::default()
-    };
-    let outcome =
-        validate_scope(store.as_ref(), &tree, config, &scope, &mut report, progress).await;
-    report.seconds = started.elapsed().as_secs_f64();
-    report.records_per_second = report.validated as f64 / report.seconds.max(1e-9);
-    let status = if outcome.is_ok() {
-        "finished"
-    } else {
-        "failed"
-    };
-    if let Err(e) = &outcome {
-        report.errors.push(format!("run failed: {e:#}"));
+    let lock = store.try_job_lock(&lock_key(&domain)).await?;
+    match lock {
+        Some(_lock) => job.coordinate().await,
+        None => bail!("{JOB} is running on {} already", domain.name),
     }
-    let json = serde_json::to_string(&report)?;
-    store
-        .finish_job_run(
-            run_id,
-            status,
-            report.validated as i64,
-            &json,
-            chrono::Utc::now().timestamp(),
-        )
-        .await?;
-    outcome.map(|_| report)
 }
 
-async fn validate_scope(
-    store: &dyn Store,
-    tree: &Arc<DomainTree>,
-    config: &Config,
-    scope: &[i64],
-    report: &mut JobReport,
-    progress: &(dyn Fn(u64, u64) + Sync),
-) -> anyhow::Result<()> {
-    report.before = store.validation_counts(scope).await?;
-    // Full: every record in scope. Incremental: the changed records are `undefined`
-    // already; their parents and children join them.
-    store.mark_undefined(scope, report.full).await?;
-    let total = store
-        .validation_counts(scope)
-        .await?
-        .get("undefined")
-        .copied()
-        .unwrap_or(0) as u64;
-    let mut after_id = 0;
-    loop {
-        let tasks = store.undefined_records(scope, after_id, BATCH).await?;
-        let Some(last) = tasks.last() else { break };
-        after_id = last.record_id;
-        let tree = tree.clone();
-        let public_url = config.server.public_url.clone();
-        let outcomes = tokio::task::spawn_blocking(move || {
-            tasks
-                .par_iter()
-                .map(|task| {
-                    validate_task(task, &tree, &public_url).map_err(|e| (task.local_id.clone(), e))
-                })
-                .collect::<Vec<_>>()
-        })
-        .await?;
-        let mut results = Vec::with_capacity(outcomes.len());
-        for outcome in outcomes {
-            match outcome {
-                Ok(result) => results.push(result),
-                Err((local_id, e)) => report.errors.push(format!("{local_id}: {e:#}")),
-            }
+/// The name of the job's lock for a domain.
+fn lock_key(domain: &Domain) -> String {
+    format!("{JOB}:zmets:{}", domain.name)
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// One start of the job on one instance.
+struct Job<'a> {
+    store: &'a dyn Store,
+    tree: Arc<DomainTree>,
+    public_url: Arc<str>,
+    options: &'a Options,
+    domain: &'a Domain,
+    scope: &'a [i64],
+    progress: &'a (dyn Fn(u64, u64) + Sync),
+}
+
+impl Job<'_> {
+    /// A report with what is known before the run.
+    fn report(&self, run_id: i64, full: bool, role: &str) -> JobReport {
+        JobReport {
+            run_id,
+            domain: self.domain.name.to_string(),
+            scope: self
+                .scope
+                .iter()
+                .filter_map(|id| self.tree.by_id(*id).map(|d| d.name.to_string()))
+                .collect(),
+            full,
+            role: role.to_string(),
+            instance: self.options.instance.clone(),
+            ..JobReport::default()
         }
-        for r in &results {
-            for f in r.findings.iter().filter(|f| f.stage == "before") {
-                let stats = report.rules.entry(f.rule_id.clone()).or_default();
-                stats.class = f.class.clone();
-                stats.occurrences += 1;
-                stats.repaired += u64::from(f.repaired);
-            }
-            for rep in &r.repairs {
-                *report.repairs.entry(rep.rule_id.clone()).or_default() += 1;
-            }
-        }
-        let saved = store
-            .save_validations(&results, chrono::Utc::now().timestamp())
-            .await?;
-        report.validated += saved;
-        report.changed_meanwhile += results.len() as u64 - saved;
-        progress(report.validated, total);
     }
-    report.after = store.validation_counts(scope).await?;
+
+    /// What a claimant of the run shares.
+    fn share(&self, me: Participant, worker: bool, total: u64) -> Share<'_> {
+        Share {
+            store: self.store,
+            tree: self.tree.clone(),
+            public_url: self.public_url.clone(),
+            scope: self.scope,
+            me,
+            batch: self.options.batch_size.max(1) as i64,
+            worker,
+            total,
+            progress: self.progress,
+        }
+    }
+
+    /// Runs the job holding its lock: records the run, marks records undefined,
+    /// validates, and writes the report.
+    async fn coordinate(&self) -> anyhow::Result<JobReport> {
+        let started = Instant::now();
+        let killed = self
+            .store
+            .kill_stale_job_runs(JOB, self.domain.id, now())
+            .await?;
+        let earlier = self.store.job_runs(Some(self.domain.id)).await?;
+        // A run that got past preparing marked the scope; the next one continues from
+        // there, even if it was killed.
+        let full = self.options.full || !earlier.iter().any(|r| r.job == JOB && r.prepared_scope());
+        let run_id = self
+            .store
+            .start_job_run(
+                JOB,
+                "zmets",
+                self.domain.id,
+                &self.options.started_by,
+                full,
+                now(),
+            )
+            .await?;
+        let me = self
+            .store
+            .join_job_run(run_id, &self.options.instance, "coordinator", now())
+            .await?;
+        let mut report = self.report(run_id, full, "coordinator");
+        report.killed_runs = killed;
+        let mut tally = Tally::default();
+        let mut outcome = self.validate_scope(me, &mut report, &mut tally).await;
+        tally.add_to(&mut report);
+        match summarize(self.store, run_id, &mut report).await {
+            Err(e) if outcome.is_ok() => outcome = Err(e),
+            _ => {}
+        }
+        report.seconds = started.elapsed().as_secs_f64();
+        report.records_per_second = report.validated as f64 / report.seconds.max(1e-9);
+        if let Err(e) = &outcome {
+            report.errors.push(format!("run failed: {e:#}"));
+        }
+        let status = if outcome.is_ok() {
+            "finished"
+        } else {
+            "failed"
+        };
+        let json = serde_json::to_string(&report)?;
+        self.store
+            .finish_job_run(run_id, status, &json, now())
+            .await?;
+        self.store.leave_job_run(me, now()).await?;
+        outcome.map(|_| report)
+    }
+
+    /// The coordinator's run: marks the scope and validates it.
+    async fn validate_scope(
+        &self,
+        me: Participant,
+        report: &mut JobReport,
+        tally: &mut Tally,
+    ) -> anyhow::Result<()> {
+        let store = self.store;
+        report.before = store.validation_counts(self.scope).await?;
+        // Full: every record in scope. Incremental: the changed records are `undefined`
+        // already; their parents and children join them.
+        store.mark_undefined(self.scope, report.full).await?;
+        let total = undefined(store, self.scope).await?;
+        store.set_job_phase(me.run_id, "validating").await?;
+        let share = self.share(me, false, total);
+        share.take(tally).await?;
+        report.after = store.validation_counts(self.scope).await?;
+        Ok(())
+    }
+}
+
+/// Records waiting for validation in the domains.
+async fn undefined(store: &dyn Store, scope: &[i64]) -> anyhow::Result<u64> {
+    let counts = store.validation_counts(scope).await?;
+    Ok(counts.get("undefined").copied().unwrap_or(0).max(0) as u64)
+}
+
+/// Fills a coordinator's report with what every instance stored: the run's counters,
+/// the instances, the errors, and the per-rule figures.
+async fn summarize(store: &dyn Store, run_id: i64, report: &mut JobReport) -> anyhow::Result<()> {
+    let run = store
+        .job_run(run_id)
+        .await?
+        .with_context(|| format!("job run {run_id} vanished"))?;
+    report.validated = run.validated.max(0) as u64;
+    let instances = store.job_run_instances(run_id).await?;
+    report.changed_meanwhile = instances
+        .iter()
+        .map(|i| i.changed_meanwhile.max(0) as u64)
+        .sum();
+    report.instances = instances.into_iter().map(InstanceReport::from).collect();
+    report.errors = store.job_run_errors(run_id).await?;
+    let (rules, repairs) = store.job_run_rules(run_id).await?;
+    report.rules = rules
+        .into_iter()
+        .map(|r| {
+            let stats = RuleStats {
+                class: r.class,
+                occurrences: r.occurrences.max(0) as u64,
+                repaired: r.repaired.max(0) as u64,
+            };
+            (r.rule_id, stats)
+        })
+        .collect();
+    report.repairs = repairs
+        .into_iter()
+        .map(|(rule, n)| (rule, n.max(0) as u64))
+        .collect();
     Ok(())
+}
+
+/// What one instance did in a run.
+#[derive(Debug, Default)]
+struct Tally {
+    validated: u64,
+    changed_meanwhile: u64,
+    errors: Vec<String>,
+    load_seconds: f64,
+    validate_seconds: f64,
+    save_seconds: f64,
+}
+
+impl Tally {
+    /// Copies the counts and times into a report.
+    fn add_to(&self, report: &mut JobReport) {
+        report.validated = self.validated;
+        report.changed_meanwhile = self.changed_meanwhile;
+        report.errors = self.errors.clone();
+        report.load_seconds = self.load_seconds;
+        report.validate_seconds = self.validate_seconds;
+        report.save_seconds = self.save_seconds;
+    }
+}
+
+/// A batch validated, ready to be stored.
+struct Validated {
+    results: Vec<PreparedResult>,
+    failures: Vec<RecordFailure>,
+    seconds: f64,
+}
+
+/// One instance's part in a run: claims batches and stores their results.
+struct Share<'a> {
+    store: &'a dyn Store,
+    tree: Arc<DomainTree>,
+    public_url: Arc<str>,
+    scope: &'a [i64],
+    me: Participant,
+    batch: i64,
+    worker: bool,
+    total: u64,
+    progress: &'a (dyn Fn(u64, u64) + Sync),
+}
+
+impl Share<'_> {
+    /// Claims, validates and stores batches until nothing claimable is left, validating
+    /// one batch while the previous one is stored and the next one claimed: at most
+    /// three batches in memory.
+    async fn take(&self, tally: &mut Tally) -> anyhow::Result<()> {
+        let mut after = 0;
+        let mut next = self.claim(tally, &mut after, false).await?;
+        let mut pending: Option<(HeldRecords, Validated)> = None;
+        while !next.tasks.is_empty() {
+            let Claim { tasks, held } = next;
+            let validating = self.spawn_validation(tasks);
+            if let Some((held, validated)) = pending.take() {
+                self.save(tally, held, validated).await?;
+            }
+            next = self.claim(tally, &mut after, false).await?;
+            let validated = validating.await?;
+            tally.validate_seconds += validated.seconds;
+            pending = Some((held, validated));
+        }
+        if let Some((held, validated)) = pending {
+            self.save(tally, held, validated).await?;
+        }
+        Ok(())
+    }
+
+    /// Claims the next batch after `after`, and moves `after` past it.
+    async fn claim(&self, tally: &mut Tally, after: &mut i64, wait: bool) -> anyhow::Result<Claim> {
+        let clock = Instant::now();
+        let claim = self
+            .store
+            .claim(&ClaimRequest {
+                domain_ids: self.scope,
+                run_id: self.me.run_id,
+                after: *after,
+                limit: self.batch,
+                wait,
+                worker: self.worker,
+            })
+            .await?;
+        if let Some(last) = claim.tasks.last() {
+            *after = last.record_id;
+        }
+        tally.load_seconds += clock.elapsed().as_secs_f64();
+        Ok(claim)
+    }
+
+    /// Validates a batch on the blocking threads (rayon inside).
+    fn spawn_validation(
+        &self,
+        tasks: Vec<ClaimedTask>,
+    ) -> impl std::future::Future<Output = anyhow::Result<Validated>> {
+        let tree = self.tree.clone();
+        let public_url = self.public_url.clone();
+        let handle =
+            tokio::task::spawn_blocking(move || validate_batch(&tasks, &tree, &public_url));
+        async move { Ok(handle.await?) }
+    }
+
+    /// Stores a validated batch and reports progress.
+    async fn save(
+        &self,
+        tally: &mut Tally,
+        held: HeldRecords,
+        validated: Validated,
+    ) -> anyhow::Result<()> {
+        let clock = Instant::now();
+        let outcome = self
+            .store
+            .save_claimed(
+                held,
+                &validated.results,
+                &validated.failures,
+                Some(self.me),
+                now(),
+            )
+            .await?;
+        tally.save_seconds += clock.elapsed().as_secs_f64();
+        tally.validated += outcome.saved;
+        tally.changed_meanwhile += outcome.changed_meanwhile;
+        tally
+            .errors
+            .extend(validated.failures.into_iter().map(|f| f.message));
+        let done = outcome
+            .run_validated
+            .map_or(tally.validated, |n| n.max(0) as u64);
+        (self.progress)(done, self.total);
+        Ok(())
+    }
+}
+
+/// Repairs and validates a batch in parallel, and prepares the results for storing.
+fn validate_batch(tasks: &[ClaimedTask], tree: &DomainTree, public_url: &str) -> Validated {
+    let clock = Instant::now();
+    let outcomes: Vec<Result<PreparedResult, RecordFailure>> = tasks
+        .par_iter()
+        .map(|claimed| {
+            claimed
+                .task()
+                .map_err(anyhow::Error::from)
+                .and_then(|task| validate_task(&task, tree, public_url))
+                .map(|result| PreparedResult::for_claimed(result, claimed))
+                .map_err(|e| RecordFailure {
+                    record_id: claimed.record_id,
+                    message: format!("{}: {e:#}", claimed.local_id),
+                })
+        })
+        .collect();
+    let mut validated = Validated {
+        results: Vec::with_capacity(outcomes.len()),
+        failures: Vec::new(),
+        seconds: 0.0,
+    };
+    for outcome in outcomes {
+        match outcome {
+            Ok(result) => validated.results.push(result),
+            Err(failure) => validated.failures.push(failure),
+        }
+    }
+    validated.seconds = clock.elapsed().as_secs_f64();
+    validated
 }
 
 fn class_name(class: Class) -> &'static str {

@@ -78,19 +78,18 @@ fn validator_job(
                     _ => return,
                 }
             }
-            let options = Options {
-                domain: name.clone(),
-                full: false,
-                started_by: if only_when_waiting {
+            let options = Options::new(
+                &name,
+                if only_when_waiting {
                     "changes"
                 } else {
                     "schedule"
-                }
-                .into(),
-            };
+                },
+            );
             match run(store, tree, &config, &options, &|_, _| {}).await {
                 Ok(report) => tracing::info!(
                     domain = %name,
+                    run = report.run_id,
                     validated = report.validated,
                     seconds = report.seconds,
                     "scheduled OaiOutputValidator run finished"

@@ -7,14 +7,17 @@
 //! seconds, so nothing depends on driver-specific date types, and the one storage test
 //! story runs unchanged against both.
 
+mod claims;
+mod job_runs;
 mod records;
 mod sql;
 mod validation;
 
 pub use sql::SqlStore;
 pub use validation::{
-    JobRun, RecordDiagnostics, StoredFinding, StoredRepair, ValidationResult, ValidationStore,
-    ValidationTask,
+    Claim, ClaimRequest, ClaimedTask, HeldRecords, JobLock, JobRun, JobRunInstance, Participant,
+    PreparedResult, RecordDiagnostics, RecordFailure, RuleCount, SaveOutcome, StoredFinding,
+    StoredRepair, ValidationMark, ValidationResult, ValidationStore, ValidationTask,
 };
 
 use crate::config::Config;

@@ -1,7 +1,6 @@
 //! Storage of ZVDD validation: record states, findings, repairs, the zmets/zmods
 //! renderings, and job runs. The OaiOutputValidator job drives these.
 
-use super::records::ZVDD_FORMATS;
 use super::sql::SqlStore;
 use super::{compress, decompress, StoreError};
 use async_trait::async_trait;
@@ -136,19 +135,282 @@ pub struct JobRun {
     pub started_by: String,
     /// Whether every record in scope was revalidated.
     pub full_run: bool,
-    /// `running`, `finished` or `failed`.
+    /// `running`, `finished`, `failed` or `killed` (found still running when a later run
+    /// of its job and domain started: its process died).
     pub status: String,
+    /// How far it got: `preparing`, `validating` (others may join), `sweeping` (the
+    /// coordinator takes over what is left), `done`.
+    pub phase: String,
     /// Start (Unix seconds).
     pub started_at: i64,
     /// End.
     pub finished_at: Option<i64>,
-    /// Records validated.
+    /// Records validated, by every instance, updated with each stored batch.
     pub validated: i64,
     /// The run's report as JSON.
     pub report: String,
 }
 
-fn in_list(column: &str, ids: &[i64], first: usize) -> String {
+impl JobRun {
+    /// Whether the run got past preparing, i.e. marked its scope `undefined`: a later
+    /// run need not start from scratch, it picks up what is left.
+    pub fn prepared_scope(&self) -> bool {
+        self.phase != "preparing"
+    }
+}
+
+/// An instance that took part in a run (`job_run_instance`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRunInstance {
+    /// Id (what `validated_by` of a record names).
+    pub id: i64,
+    /// Run.
+    pub run_id: i64,
+    /// Host and process, e.g. `web-2:4711`.
+    pub instance: String,
+    /// `coordinator` or `worker`.
+    pub role: String,
+    /// Results it stored.
+    pub validated: i64,
+    /// Results it dropped because the record changed meanwhile.
+    pub changed_meanwhile: i64,
+    /// When it joined.
+    pub started_at: i64,
+    /// When it left (`None`: still at work, or died).
+    pub finished_at: Option<i64>,
+}
+
+/// One instance's part in a run: whose counters a stored batch adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Participant {
+    /// The run.
+    pub run_id: i64,
+    /// Its `job_run_instance` row.
+    pub id: i64,
+}
+
+/// Which records a claim takes.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest<'a> {
+    /// Domains in scope.
+    pub domain_ids: &'a [i64],
+    /// The run claiming: records it took already (`validation_run`) are not taken again.
+    pub run_id: i64,
+    /// Only records with a greater id (the claimant's position).
+    pub after: i64,
+    /// At most this many.
+    pub limit: i64,
+    /// PostgreSQL: wait for records other transactions hold instead of skipping them.
+    pub wait: bool,
+    /// Only while the run is `validating` (a worker stops when the coordinator sweeps).
+    pub worker: bool,
+}
+
+/// A record claimed for validation, as stored (compressed): it is decompressed on the
+/// validating thread, not on the one talking to the database.
+#[derive(Debug, Clone)]
+pub struct ClaimedTask {
+    /// Record id.
+    pub record_id: i64,
+    /// Local id.
+    pub local_id: String,
+    domain_id: i64,
+    updated_at: i64,
+    mets: Vec<u8>,
+    parent_title: Option<String>,
+    previous_zmets: Option<Vec<u8>>,
+}
+
+impl ClaimedTask {
+    /// A claimed record as read from the database (bodies compressed).
+    pub(super) fn from_parts(
+        record_id: i64,
+        domain_id: i64,
+        local_id: String,
+        updated_at: i64,
+        mets: Vec<u8>,
+        parent_title: Option<String>,
+        previous_zmets: Option<Vec<u8>>,
+    ) -> ClaimedTask {
+        ClaimedTask {
+            record_id,
+            local_id,
+            domain_id,
+            updated_at,
+            mets,
+            parent_title,
+            previous_zmets,
+        }
+    }
+
+    /// The task with its METS decompressed.
+    pub fn task(&self) -> Result<ValidationTask, StoreError> {
+        Ok(ValidationTask {
+            record_id: self.record_id,
+            domain_id: self.domain_id,
+            local_id: self.local_id.clone(),
+            updated_at: self.updated_at,
+            mets: decompress(&self.mets)?,
+            parent_title: self.parent_title.clone(),
+        })
+    }
+}
+
+/// Records claimed and not yet stored. On PostgreSQL it holds the transaction whose row
+/// locks (`FOR UPDATE`) keep other instances off these records; dropping it rolls back
+/// and frees them for others — as does the death of the process.
+pub struct HeldRecords {
+    ids: Vec<i64>,
+    transaction: Option<sqlx::Transaction<'static, sqlx::Any>>,
+}
+
+impl HeldRecords {
+    /// Records held by `transaction`, or by nobody (SQLite; results stored outside a
+    /// claim).
+    pub(super) fn new(
+        ids: Vec<i64>,
+        transaction: Option<sqlx::Transaction<'static, sqlx::Any>>,
+    ) -> HeldRecords {
+        HeldRecords { ids, transaction }
+    }
+
+    /// The ids and the transaction holding them.
+    pub(super) fn into_parts(self) -> (Vec<i64>, Option<sqlx::Transaction<'static, sqlx::Any>>) {
+        (self.ids, self.transaction)
+    }
+
+    /// The ids held.
+    pub fn ids(&self) -> &[i64] {
+        &self.ids
+    }
+}
+
+/// A batch of claimed records.
+pub struct Claim {
+    /// The records to validate.
+    pub tasks: Vec<ClaimedTask>,
+    /// Their hold, given back with the results.
+    pub held: HeldRecords,
+}
+
+/// A result ready to be stored: compressed, and compared with the zmets stored before,
+/// on the validating thread.
+#[derive(Debug, Clone)]
+pub struct PreparedResult {
+    /// Record id.
+    pub record_id: i64,
+    /// `updated_at` seen when claimed.
+    pub updated_at: i64,
+    /// `invalid`, `valid_warn` or `valid`.
+    pub state: String,
+    /// Classes and rule ids that decided the state.
+    pub reason: String,
+    /// Rule set version.
+    pub rule_set_version: String,
+    /// Every finding.
+    pub findings: Vec<StoredFinding>,
+    /// Every repair.
+    pub repairs: Vec<StoredRepair>,
+    zmets: Vec<u8>,
+    zmods: Option<Vec<u8>>,
+    same_zmets: bool,
+}
+
+impl PreparedResult {
+    /// Compresses the renderings and compares the zmets with `previous_zmets`
+    /// (compressed, as stored): an unchanged zmets keeps its datestamp.
+    pub fn new(result: ValidationResult, previous_zmets: Option<&[u8]>) -> PreparedResult {
+        let same_zmets = previous_zmets
+            .and_then(|stored| decompress(stored).ok())
+            .is_some_and(|previous| previous == result.zmets);
+        PreparedResult {
+            record_id: result.record_id,
+            updated_at: result.updated_at,
+            state: result.state,
+            reason: result.reason,
+            rule_set_version: result.rule_set_version,
+            findings: result.findings,
+            repairs: result.repairs,
+            zmets: compress(&result.zmets),
+            zmods: result.zmods.as_deref().map(compress),
+            same_zmets,
+        }
+    }
+
+    /// As [`PreparedResult::new`], with the zmets stored before of a claimed task.
+    pub fn for_claimed(result: ValidationResult, claimed: &ClaimedTask) -> PreparedResult {
+        Self::new(result, claimed.previous_zmets.as_deref())
+    }
+
+    /// The zmets, compressed.
+    pub(super) fn zmets(&self) -> &[u8] {
+        &self.zmets
+    }
+
+    /// The zmods, compressed, when the zmets has one.
+    pub(super) fn zmods(&self) -> Option<&[u8]> {
+        self.zmods.as_deref()
+    }
+
+    /// Whether the zmets is the one stored before.
+    pub(super) fn same_zmets(&self) -> bool {
+        self.same_zmets
+    }
+}
+
+/// A claimed record that could not be validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFailure {
+    /// Record id.
+    pub record_id: i64,
+    /// Why (with the local id).
+    pub message: String,
+}
+
+/// What storing a batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SaveOutcome {
+    /// Results stored.
+    pub saved: u64,
+    /// Results dropped: the record changed (or was deleted) since it was claimed.
+    pub changed_meanwhile: u64,
+    /// The run's total after this batch, when stored for a run.
+    pub run_validated: Option<i64>,
+}
+
+/// Per rule over a run: findings in the METS as stored, and how many a repair fixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCount {
+    /// Rule id.
+    pub rule_id: String,
+    /// error, warn or info.
+    pub class: String,
+    /// Findings.
+    pub occurrences: i64,
+    /// Of those, repaired.
+    pub repaired: i64,
+}
+
+/// Where a record stands with respect to validation runs (what tests and `job show`
+/// look at to see that each record was validated once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationMark {
+    /// Record id.
+    pub record_id: i64,
+    /// Local id.
+    pub local_id: String,
+    /// zmods_validation.
+    pub state: String,
+    /// The last run that took it.
+    pub run_id: Option<i64>,
+    /// The `job_run_instance` whose result is stored.
+    pub validated_by: Option<i64>,
+    /// How many results were ever stored for it.
+    pub count: i64,
+}
+
+/// `column IN ($first, …)` for `ids` (`IN (NULL)` when empty).
+pub(super) fn in_list(column: &str, ids: &[i64], first: usize) -> String {
     if ids.is_empty() {
         return format!("{column} IN (NULL)");
     }
@@ -175,8 +437,27 @@ pub trait ValidationStore: Send + Sync {
         after: i64,
         limit: i64,
     ) -> Result<Vec<ValidationTask>, StoreError>;
-    /// Stores results in one transaction. A record that changed since it was claimed keeps
-    /// its `undefined` state (its result is dropped). Returns how many were stored.
+    /// Whether several instances share a run's records (PostgreSQL: row locks, `FOR
+    /// UPDATE SKIP LOCKED`); on SQLite one process does the whole run.
+    fn shares_work(&self) -> bool;
+    /// Claims up to `limit` undefined records in id order. On PostgreSQL they stay
+    /// locked until [`ValidationStore::save_claimed`] commits (or the claim is dropped);
+    /// records other instances hold are skipped, or waited for with `wait`.
+    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError>;
+    /// Stores the results of a claim in one transaction (the claim's, on PostgreSQL),
+    /// with set-based statements: states, findings, repairs, zmets/zmods, the ZVDD
+    /// dissemination, the failures and, for a run, its counters. A record that changed
+    /// since it was claimed keeps its `undefined` state (its result is dropped).
+    async fn save_claimed(
+        &self,
+        held: HeldRecords,
+        results: &[PreparedResult],
+        failures: &[RecordFailure],
+        by: Option<Participant>,
+        now: i64,
+    ) -> Result<SaveOutcome, StoreError>;
+    /// Stores results outside a run in one transaction (as
+    /// [`ValidationStore::save_claimed`]). Returns how many were stored.
     async fn save_validations(
         &self,
         results: &[ValidationResult],
@@ -193,7 +474,10 @@ pub trait ValidationStore: Send + Sync {
         &self,
         record_id: i64,
     ) -> Result<(String, String, Option<i64>), StoreError>;
-    /// Records a job run as started; returns its id.
+    /// Where each non-deleted record of the domains stands, in id order.
+    async fn validation_marks(&self, domain_ids: &[i64])
+        -> Result<Vec<ValidationMark>, StoreError>;
+    /// Records a job run as started (`running`, phase `preparing`); returns its id.
     async fn start_job_run(
         &self,
         job: &str,
@@ -203,15 +487,50 @@ pub trait ValidationStore: Send + Sync {
         full_run: bool,
         now: i64,
     ) -> Result<i64, StoreError>;
-    /// Records the end of a job run.
+    /// Moves a run to another phase.
+    async fn set_job_phase(&self, id: i64, phase: &str) -> Result<(), StoreError>;
+    /// Records the end of a job run (its counters are kept as the batches left them).
     async fn finish_job_run(
         &self,
         id: i64,
         status: &str,
-        validated: i64,
         report: &str,
         now: i64,
     ) -> Result<(), StoreError>;
+    /// Marks the runs of a job and domain that are still `running` as `killed`: called by
+    /// the holder of the job's lock, for whom such a run can only be a dead one. Returns
+    /// their ids.
+    async fn kill_stale_job_runs(
+        &self,
+        job: &str,
+        domain_id: i64,
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// The newest `running` run of a job and domain.
+    async fn running_job_run(
+        &self,
+        job: &str,
+        domain_id: i64,
+    ) -> Result<Option<JobRun>, StoreError>;
+    /// Records an instance as taking part in a run.
+    async fn join_job_run(
+        &self,
+        run_id: i64,
+        instance: &str,
+        role: &str,
+        now: i64,
+    ) -> Result<Participant, StoreError>;
+    /// Records that an instance is done with a run.
+    async fn leave_job_run(&self, participant: Participant, now: i64) -> Result<(), StoreError>;
+    /// The instances that took part in a run, in the order they joined.
+    async fn job_run_instances(&self, run_id: i64) -> Result<Vec<JobRunInstance>, StoreError>;
+    /// Records a run could not validate, with the reason.
+    async fn job_run_errors(&self, run_id: i64) -> Result<Vec<String>, StoreError>;
+    /// Per rule: findings and repairs stored by a run's instances.
+    async fn job_run_rules(
+        &self,
+        run_id: i64,
+    ) -> Result<(Vec<RuleCount>, BTreeMap<String, i64>), StoreError>;
     /// Job runs, newest first, of one domain or all.
     async fn job_runs(&self, domain_id: Option<i64>) -> Result<Vec<JobRun>, StoreError>;
     /// One job run.
@@ -308,101 +627,6 @@ impl ValidationStore for SqlStore {
         Ok(out)
     }
 
-    /// Stores results in one transaction. A record that changed since it was claimed keeps
-    /// its `undefined` state (its result is dropped). Returns how many were stored.
-    async fn save_validations(
-        &self,
-        results: &[ValidationResult],
-        now: i64,
-    ) -> Result<u64, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let mut saved = 0;
-        for r in results {
-            let done = sqlx::query(
-                "UPDATE record SET zmods_validation = $3, validation_reason = $4, validated_at = $5, \
-                 rule_set_version = $6 WHERE id = $1 AND updated_at = $2 AND deleted = 0",
-            )
-            .bind(r.record_id)
-            .bind(r.updated_at)
-            .bind(&r.state)
-            .bind(&r.reason)
-            .bind(now)
-            .bind(&r.rule_set_version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if done == 0 {
-                continue;
-            }
-            saved += 1;
-            for table in ["finding", "repair"] {
-                sqlx::query(AssertSqlSafe(format!(
-                    "DELETE FROM {table} WHERE record_id = $1"
-                )))
-                .bind(r.record_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let previous =
-                sqlx::query("SELECT body FROM payload WHERE record_id = $1 AND prefix = 'zmets'")
-                    .bind(r.record_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let same_zmets = match previous {
-                Some(row) => decompress(&row.try_get::<Vec<u8>, _>("body")?)? == r.zmets,
-                None => false,
-            };
-            sqlx::query(
-                "DELETE FROM payload WHERE record_id = $1 AND prefix IN ('zmets', 'zmods')",
-            )
-            .bind(r.record_id)
-            .execute(&mut *tx)
-            .await?;
-            for f in &r.findings {
-                sqlx::query(
-                    "INSERT INTO finding (record_id, stage, rule_id, class, message, location, repaired) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(r.record_id)
-                .bind(&f.stage)
-                .bind(&f.rule_id)
-                .bind(&f.class)
-                .bind(&f.message)
-                .bind(&f.location)
-                .bind(f.repaired as i64)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for rep in &r.repairs {
-                sqlx::query(
-                    "INSERT INTO repair (record_id, rule_id, xpath, before, after) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(r.record_id)
-                .bind(&rep.rule_id)
-                .bind(&rep.xpath)
-                .bind(&rep.before)
-                .bind(&rep.after)
-                .execute(&mut *tx)
-                .await?;
-            }
-            export_zvdd(&mut tx, r, same_zmets, now).await?;
-            let mut payloads = vec![("zmets", &r.zmets)];
-            if let Some(zmods) = &r.zmods {
-                payloads.push(("zmods", zmods));
-            }
-            for (prefix, body) in payloads {
-                sqlx::query("INSERT INTO payload (record_id, prefix, body) VALUES ($1, $2, $3)")
-                    .bind(r.record_id)
-                    .bind(prefix)
-                    .bind(compress(body))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(saved)
-    }
-
     /// The stored findings of a record.
     async fn findings(&self, record_id: i64) -> Result<Vec<StoredFinding>, StoreError> {
         let rows = sqlx::query(
@@ -426,7 +650,7 @@ impl ValidationStore for SqlStore {
             .collect()
     }
 
-    /// The validation state of a record: (state, reason, validated_at).
+    /// Takes the cluster-wide lock of a job (`None`: another run holds it).
     async fn try_job_lock(&self, key: &str) -> Result<Option<JobLock>, StoreError> {
         match self.backend() {
             super::sql::Backend::Postgres => {
@@ -509,7 +733,62 @@ impl ValidationStore for SqlStore {
         Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
     }
 
-    /// Records a job run as started; returns its id.
+    fn shares_work(&self) -> bool {
+        self.backend() == super::sql::Backend::Postgres
+    }
+
+    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        super::claims::claim(self, request).await
+    }
+
+    async fn save_claimed(
+        &self,
+        held: HeldRecords,
+        results: &[PreparedResult],
+        failures: &[RecordFailure],
+        by: Option<Participant>,
+        now: i64,
+    ) -> Result<SaveOutcome, StoreError> {
+        super::claims::save_claimed(self, held, results, failures, by, now).await
+    }
+
+    async fn save_validations(
+        &self,
+        results: &[ValidationResult],
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        super::claims::save_validations(self, results, now).await
+    }
+
+    async fn validation_marks(
+        &self,
+        domain_ids: &[i64],
+    ) -> Result<Vec<ValidationMark>, StoreError> {
+        let sql = format!(
+            "SELECT id, local_id, zmods_validation, validation_run, validated_by, validation_count \
+             FROM record WHERE deleted = 0 AND {} ORDER BY id",
+            in_list("domain_id", domain_ids, 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in domain_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(ValidationMark {
+                    record_id: row.try_get("id")?,
+                    local_id: row.try_get("local_id")?,
+                    state: row.try_get("zmods_validation")?,
+                    run_id: row.try_get("validation_run")?,
+                    validated_by: row.try_get("validated_by")?,
+                    count: row.try_get("validation_count")?,
+                })
+            })
+            .collect()
+    }
+
     async fn start_job_run(
         &self,
         job: &str,
@@ -519,142 +798,74 @@ impl ValidationStore for SqlStore {
         full_run: bool,
         now: i64,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO job_run (job, mode, domain_id, started_by, full_run, status, started_at) \
-             VALUES ($1, $2, $3, $4, $5, 'running', $6) RETURNING id",
-        )
-        .bind(job)
-        .bind(mode)
-        .bind(domain_id)
-        .bind(started_by)
-        .bind(full_run as i64)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("id")?)
+        super::job_runs::start(self, job, mode, domain_id, started_by, full_run, now).await
     }
 
-    /// Records the end of a job run.
+    async fn set_job_phase(&self, id: i64, phase: &str) -> Result<(), StoreError> {
+        super::job_runs::set_phase(self, id, phase).await
+    }
+
     async fn finish_job_run(
         &self,
         id: i64,
         status: &str,
-        validated: i64,
         report: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE job_run SET status = $2, validated = $3, report = $4, finished_at = $5 WHERE id = $1")
-            .bind(id)
-            .bind(status)
-            .bind(validated)
-            .bind(report)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        super::job_runs::finish(self, id, status, report, now).await
     }
 
-    /// Job runs, newest first, of one domain or all.
+    async fn kill_stale_job_runs(
+        &self,
+        job: &str,
+        domain_id: i64,
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        super::job_runs::kill_stale(self, job, domain_id, now).await
+    }
+
+    async fn running_job_run(
+        &self,
+        job: &str,
+        domain_id: i64,
+    ) -> Result<Option<JobRun>, StoreError> {
+        super::job_runs::running(self, job, domain_id).await
+    }
+
+    async fn join_job_run(
+        &self,
+        run_id: i64,
+        instance: &str,
+        role: &str,
+        now: i64,
+    ) -> Result<Participant, StoreError> {
+        super::job_runs::join(self, run_id, instance, role, now).await
+    }
+
+    async fn leave_job_run(&self, participant: Participant, now: i64) -> Result<(), StoreError> {
+        super::job_runs::leave(self, participant, now).await
+    }
+
+    async fn job_run_instances(&self, run_id: i64) -> Result<Vec<JobRunInstance>, StoreError> {
+        super::job_runs::instances(self, run_id).await
+    }
+
+    async fn job_run_errors(&self, run_id: i64) -> Result<Vec<String>, StoreError> {
+        super::job_runs::errors(self, run_id).await
+    }
+
+    async fn job_run_rules(
+        &self,
+        run_id: i64,
+    ) -> Result<(Vec<RuleCount>, BTreeMap<String, i64>), StoreError> {
+        super::job_runs::rules(self, run_id).await
+    }
+
     async fn job_runs(&self, domain_id: Option<i64>) -> Result<Vec<JobRun>, StoreError> {
-        let rows = match domain_id {
-            Some(d) => {
-                sqlx::query("SELECT * FROM job_run WHERE domain_id = $1 ORDER BY id DESC")
-                    .bind(d)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => {
-                sqlx::query("SELECT * FROM job_run ORDER BY id DESC")
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
-        rows.iter().map(job_run_from_row).collect()
+        super::job_runs::list(self, domain_id).await
     }
 
-    /// One job run.
     async fn job_run(&self, id: i64) -> Result<Option<JobRun>, StoreError> {
-        let row = sqlx::query("SELECT * FROM job_run WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(job_run_from_row).transpose()
+        super::job_runs::get(self, id).await
     }
-}
-
-/// Enters or leaves the zmets/zmods channel after a validation: a released record that
-/// is valid or valid_warn is disseminated there (new datestamp: its zmets is new); any
-/// other record that was disseminated there is marked deleted with a new datestamp.
-/// An unchanged zmets keeps its datestamp.
-async fn export_zvdd(
-    conn: &mut sqlx::AnyConnection,
-    result: &ValidationResult,
-    same_zmets: bool,
-    now: i64,
-) -> Result<(), StoreError> {
-    let row = sqlx::query("SELECT released, domain_id FROM record WHERE id = $1")
-        .bind(result.record_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let released = row.try_get::<i64, _>("released")? != 0;
-    let domain_id: i64 = row.try_get("domain_id")?;
-    let export = released && matches!(result.state.as_str(), "valid" | "valid_warn");
-    for prefix in ZVDD_FORMATS {
-        let available = export && (prefix == "zmets" || result.zmods.is_some());
-        if available {
-            // An unchanged zmets that is disseminated already keeps its datestamp.
-            let current = sqlx::query(
-                "SELECT deleted FROM dissemination WHERE record_id = $1 AND prefix = $2",
-            )
-            .bind(result.record_id)
-            .bind(prefix)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let live = match current {
-                Some(row) => row.try_get::<i64, _>("deleted")? == 0,
-                None => false,
-            };
-            if same_zmets && live {
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO dissemination (record_id, prefix, domain_id, datestamp, deleted) \
-                 VALUES ($1, $2, $3, $4, 0) \
-                 ON CONFLICT (record_id, prefix) DO UPDATE SET datestamp = $4, deleted = 0, domain_id = $3",
-            )
-            .bind(result.record_id)
-            .bind(prefix)
-            .bind(domain_id)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-        } else {
-            sqlx::query(
-                "UPDATE dissemination SET deleted = 1, datestamp = $3 \
-                 WHERE record_id = $1 AND prefix = $2 AND deleted = 0",
-            )
-            .bind(result.record_id)
-            .bind(prefix)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-fn job_run_from_row(row: &sqlx::any::AnyRow) -> Result<JobRun, StoreError> {
-    Ok(JobRun {
-        id: row.try_get("id")?,
-        job: row.try_get("job")?,
-        mode: row.try_get("mode")?,
-        domain_id: row.try_get("domain_id")?,
-        started_by: row.try_get("started_by")?,
-        full_run: row.try_get::<i64, _>("full_run")? != 0,
-        status: row.try_get("status")?,
-        started_at: row.try_get("started_at")?,
-        finished_at: row.try_get("finished_at")?,
-        validated: row.try_get("validated")?,
-        report: row.try_get("report")?,
-    })
 }

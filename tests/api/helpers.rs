@@ -65,6 +65,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     /// The configuration.
     pub config: Arc<Config>,
+    /// The database URL (for a second store or a `vitrine` process on the same database).
+    pub url: String,
     /// HTTP client (no automatic decompression).
     pub client: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
@@ -117,6 +119,7 @@ impl TestApp {
             address,
             store,
             config,
+            url,
             client: reqwest::Client::builder()
                 .no_gzip()
                 .no_deflate()
@@ -172,6 +175,24 @@ impl TestApp {
         assert!(r.failed.is_empty(), "{:?}", r.failed);
         let r = self.import("zd", &[fixtures().join("zd")], true).await;
         assert!(r.failed.is_empty(), "{:?}", r.failed);
+    }
+
+    /// Imports `count` released copies of a demo monograph into a domain, with the local
+    /// ids `copy_0000`, `copy_0001`, …
+    pub async fn import_copies(&self, domain: &str, count: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(fixtures().join("main/demo_mono_0001.xml")).unwrap();
+        for i in 0..count {
+            let id = format!("copy_{i:04}");
+            std::fs::write(
+                dir.path().join(format!("{id}.xml")),
+                text.replace("demo_mono_0001", &id),
+            )
+            .unwrap();
+        }
+        let r = self.import(domain, &[dir.path().to_path_buf()], true).await;
+        assert!(r.failed.is_empty(), "{:?}", r.failed);
+        assert_eq!(r.created, count);
     }
 
     /// The stored status of a record (panics when it does not exist).

@@ -1,7 +1,8 @@
 //! The OaiOutputValidator job: states, scope, incremental runs, changes during a run.
 
 use crate::helpers::{fixtures, TestApp, TEST_CONFIG};
-use vitrine::jobs::oai_output_validator::{run, validate_task, Options, JOB};
+use std::time::{Duration, Instant};
+use vitrine::jobs::oai_output_validator::{run, validate_task, JobReport, Options, JOB};
 use vitrine::store::StateChange;
 
 fn config() -> String {
@@ -23,15 +24,10 @@ fn config() -> String {
         )
 }
 
-async fn try_run(
-    app: &TestApp,
-    domain: &str,
-    full: bool,
-) -> anyhow::Result<vitrine::jobs::oai_output_validator::JobReport> {
+async fn try_run(app: &TestApp, domain: &str, full: bool) -> anyhow::Result<JobReport> {
     let options = Options {
-        domain: domain.into(),
         full,
-        started_by: "test".into(),
+        ..Options::new(domain, "test")
     };
     run(
         app.store.clone(),
@@ -43,11 +39,7 @@ async fn try_run(
     .await
 }
 
-async fn run_job(
-    app: &TestApp,
-    domain: &str,
-    full: bool,
-) -> vitrine::jobs::oai_output_validator::JobReport {
+async fn run_job(app: &TestApp, domain: &str, full: bool) -> JobReport {
     try_run(app, domain, full).await.expect("job run")
 }
 
@@ -345,4 +337,92 @@ async fn a_run_is_refused_while_another_holds_the_job() {
     assert!(err.to_string().contains("running on ulb already"), "{err}");
     drop(lock);
     assert!(try_run(&app, "ulb", false).await.is_ok());
+}
+
+/// The ids of the domains in a run's scope.
+async fn scope(app: &TestApp, domain: &str) -> Vec<i64> {
+    let tree = app.tree().await;
+    tree.zmets_scope(tree.by_name(domain).unwrap().id)
+}
+
+#[tokio::test]
+async fn a_killed_run_is_marked_and_the_next_run_validates_what_is_left_once() {
+    let app = TestApp::spawn_with(&config()).await;
+    app.import_demo().await;
+    app.import_copies("ulb", 300).await;
+    let ulb = app.domain("ulb").await;
+    let scope = scope(&app, "ulb").await;
+    let in_scope = app.store.validation_marks(&scope).await.unwrap().len() as i64;
+    // A real vitrine process, killed (SIGKILL) once it has stored a batch.
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("vitrine.toml");
+    std::fs::write(&config_file, config()).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .arg("--config")
+        .arg(&config_file)
+        .args(["--database", &app.url])
+        .args(["job", "run", "oai-output-validator", "--domain", "ulb"])
+        .args(["--batch-size", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .env_remove("VITRINE_LOG")
+        .spawn()
+        .expect("start vitrine");
+    let started = Instant::now();
+    let first_batch = loop {
+        let runs = app.store.job_runs(Some(ulb.id)).await.unwrap();
+        let stored = runs.into_iter().find(|r| r.validated > 0);
+        if stored.is_some() || started.elapsed() > Duration::from_secs(60) {
+            break stored;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = first_batch
+        .expect("the run stored a batch within a minute")
+        .id;
+    let dead = app.store.job_run(killed).await.unwrap().unwrap();
+    assert_eq!(
+        dead.status, "running",
+        "the run must be killed before it ends (make it longer if it was not)"
+    );
+    assert!(dead.validated > 0 && dead.validated < in_scope);
+    // On PostgreSQL the dead session's advisory lock goes with its connection.
+    let started = Instant::now();
+    while app
+        .store
+        .try_job_lock(&format!("{JOB}:zmets:ulb"))
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "lock not freed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let next = run_job(&app, "ulb", false).await;
+    assert!(
+        !next.full,
+        "the killed run marked the scope; the next one continues"
+    );
+    assert_eq!(next.killed_runs, vec![killed]);
+    let dead = app.store.job_run(killed).await.unwrap().unwrap();
+    assert_eq!(dead.status, "killed");
+    assert!(dead.finished_at.is_some());
+    let listed = app.store.job_runs(Some(ulb.id)).await.unwrap();
+    assert!(listed.iter().all(|r| r.status != "running"));
+    // Each record validated exactly once: by the killed run or by the next one.
+    assert_eq!(dead.validated + next.validated as i64, in_scope);
+    assert_eq!(next.after["undefined"], 0);
+    let marks = app.store.validation_marks(&scope).await.unwrap();
+    let by_killed = marks.iter().filter(|m| m.run_id == Some(killed)).count() as i64;
+    assert_eq!(by_killed, dead.validated);
+    for mark in &marks {
+        assert_ne!(mark.state, "undefined", "{}", mark.local_id);
+        assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
+    }
 }
