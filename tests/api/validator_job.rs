@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vitrine::jobs::oai_output_validator::{run, validate_task, JobReport, Options, JOB};
-use vitrine::store::{StateChange, Store};
+use vitrine::store::{ClaimRequest, PreparedResult, StateChange, Store};
 
 fn config() -> String {
     TEST_CONFIG
@@ -476,7 +476,7 @@ async fn the_coordinator_takes_over_the_records_of_a_worker_that_died_on_postgre
     let run_id = wait_for_phase(&app, "validating").await.id;
     let worker = open_store(&app.url).await;
     let claim = worker
-        .claim(&vitrine::store::ClaimRequest {
+        .claim(&ClaimRequest {
             domain_ids: &scope,
             run_id,
             after: 0,
@@ -578,6 +578,66 @@ async fn a_killed_run_is_marked_and_the_next_run_validates_what_is_left_once() {
     let by_killed = marks.iter().filter(|m| m.run_id == Some(killed)).count() as i64;
     assert_eq!(by_killed, dead.validated);
     for mark in &marks {
+        assert_ne!(mark.state, "undefined", "{}", mark.local_id);
+        assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
+    }
+}
+
+#[tokio::test]
+async fn a_run_continuing_a_killed_one_leaves_alone_the_relatives_that_one_validated() {
+    let app = TestApp::spawn_with(&config()).await;
+    app.import_demo().await;
+    let ulb = app.domain("ulb").await;
+    let scope = scope(&app, "ulb").await;
+    // A first run marked its scope, validated the anchor of a multivolume work, and died
+    // before its volumes.
+    let now = chrono::Utc::now().timestamp();
+    let store = &app.store;
+    let run_id = store
+        .start_job_run(JOB, "zmets", ulb.id, "test", true, now)
+        .await
+        .unwrap();
+    let dead = store
+        .join_job_run(run_id, "dead", "coordinator", now)
+        .await
+        .unwrap();
+    store.mark_undefined(&scope, true).await.unwrap();
+    store.set_job_phase(run_id, "validating").await.unwrap();
+    let anchor = app.status("ulb", "demo_mvw_0001").await.id;
+    let claim = store
+        .claim(&ClaimRequest {
+            domain_ids: &scope,
+            run_id,
+            after: anchor - 1,
+            limit: 1,
+            wait: false,
+            worker: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(claim.held.ids(), &[anchor]);
+    let tree = app.tree().await;
+    let results: Vec<PreparedResult> = claim
+        .tasks
+        .iter()
+        .map(|claimed| {
+            let task = claimed.task().unwrap();
+            let result = validate_task(&task, &tree, "http://127.0.0.1:8080").unwrap();
+            PreparedResult::for_claimed(result, claimed)
+        })
+        .collect();
+    let saved = store
+        .save_claimed(claim.held, &results, &[], Some(dead), now)
+        .await
+        .unwrap();
+    assert_eq!(saved.run_validated, Some(1));
+
+    // The next run takes what is left: the volumes, not their anchor again.
+    let next = run_job(&app, "ulb", false).await;
+    assert!(!next.full);
+    assert_eq!(next.killed_runs, vec![run_id]);
+    assert_eq!(next.validated, 25, "every record but the anchor");
+    for mark in app.store.validation_marks(&scope).await.unwrap() {
         assert_ne!(mark.state, "undefined", "{}", mark.local_id);
         assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
     }
