@@ -108,7 +108,8 @@ enum JobCommand {
         /// Revalidate every record in scope, not only what changed.
         #[arg(long)]
         full: bool,
-        /// Records per batch (one transaction each).
+        /// Records per batch (one transaction each; on PostgreSQL the unit of work
+        /// shared between instances).
         #[arg(long, default_value_t = vitrine::jobs::oai_output_validator::BATCH)]
         batch_size: usize,
     },
@@ -678,6 +679,28 @@ fn validate(
 }
 
 fn print_job_report(report: &vitrine::jobs::oai_output_validator::JobReport) {
+    if report.joined() {
+        if report.run_id == 0 {
+            println!(
+                "{} was running on {}; it ended before this instance could join it",
+                vitrine::jobs::oai_output_validator::JOB,
+                report.domain
+            );
+        } else {
+            println!(
+                "joined run {} on {} as worker {}: validated {} records in {:.1} s \
+                 ({:.0} records/s); {} changed meanwhile",
+                report.run_id,
+                report.domain,
+                report.instance,
+                report.validated,
+                report.seconds,
+                report.records_per_second,
+                report.changed_meanwhile
+            );
+        }
+        return;
+    }
     println!(
         "run {}: domain {} (scope: {}), {} run",
         report.run_id,

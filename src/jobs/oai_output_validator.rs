@@ -9,16 +9,23 @@
 //! their parents and children. Results are stored in batches; a record is only updated
 //! if it did not change while it was validated, so a run can be stopped or killed at any
 //! point and the next run picks up what is left. A run found still `running` by the next
-//! one is dead and is marked `killed`. The job validates one batch while it stores the
-//! previous one and claims the next.
+//! one is dead and is marked `killed`.
+//!
+//! One run per domain at a time, cluster-wide: the instance that gets the job's lock
+//! coordinates the run. On PostgreSQL, an instance that does not get it joins the run as
+//! a worker: both claim batches of records with `FOR UPDATE SKIP LOCKED` until none is
+//! left; the coordinator then waits for the records others still hold, takes over any a
+//! dead worker left, and writes the report. Each instance validates one batch while it
+//! stores the previous one and claims the next.
 
 use crate::config::Config;
 use crate::domain::{Domain, DomainTree};
 use crate::repair::{repair_in_place, serialize, RepairContext};
 use crate::schematron::{Class, Finding, Verdict};
 use crate::store::{
-    Claim, ClaimRequest, ClaimedTask, HeldRecords, JobRunInstance, Participant, PreparedResult,
-    RecordFailure, Store, StoredFinding, StoredRepair, ValidationResult, ValidationTask,
+    Claim, ClaimRequest, ClaimedTask, HeldRecords, JobRun, JobRunInstance, Participant,
+    PreparedResult, RecordFailure, Store, StoredFinding, StoredRepair, ValidationResult,
+    ValidationTask,
 };
 use crate::validation::{mets_document, zvdd, ZVDD_RULES};
 use anyhow::{bail, Context};
@@ -26,12 +33,15 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The job's name in job lists.
 pub const JOB: &str = "OaiOutputValidator";
 /// Records validated per batch (one transaction each) unless told otherwise.
 pub const BATCH: usize = 128;
+/// How long an instance waits for a run it found running elsewhere to reach its
+/// validating phase, to join it.
+pub const JOIN_WAIT: Duration = Duration::from_secs(30);
 
 /// How the job is started.
 #[derive(Debug, Clone)]
@@ -44,18 +54,22 @@ pub struct Options {
     pub started_by: String,
     /// Records per batch: one transaction each, and on PostgreSQL the unit of sharing.
     pub batch_size: usize,
+    /// How long to wait, on PostgreSQL, for a run coordinated elsewhere to reach its
+    /// validating phase before giving up on joining it.
+    pub join_wait: Duration,
     /// This instance's name in the run's record.
     pub instance: String,
 }
 
 impl Options {
-    /// An incremental run of `domain` with the default batch size.
+    /// An incremental run of `domain` with the default batch size and join wait.
     pub fn new(domain: &str, started_by: &str) -> Options {
         Options {
             domain: domain.to_string(),
             full: false,
             started_by: started_by.to_string(),
             batch_size: BATCH,
+            join_wait: JOIN_WAIT,
             instance: instance_name(),
         }
     }
@@ -117,7 +131,7 @@ impl From<JobRunInstance> for InstanceReport {
 /// What a run did.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct JobReport {
-    /// Run id.
+    /// Run id (0: there was no run to join).
     pub run_id: i64,
     /// Domain started on.
     pub domain: String,
@@ -125,7 +139,8 @@ pub struct JobReport {
     pub scope: Vec<String>,
     /// Whether every record was revalidated.
     pub full: bool,
-    /// `coordinator`: this instance ran the job.
+    /// `coordinator` (this instance ran the job) or `worker` (it joined a run another
+    /// instance coordinates; the counts are its own).
     #[serde(default)]
     pub role: String,
     /// This instance.
@@ -135,7 +150,7 @@ pub struct JobReport {
     pub before: BTreeMap<String, i64>,
     /// Records per state after.
     pub after: BTreeMap<String, i64>,
-    /// Records validated and stored.
+    /// Records validated and stored (by every instance, in a coordinator's report).
     pub validated: u64,
     /// Records that changed while being validated (left `undefined` for the next run).
     pub changed_meanwhile: u64,
@@ -168,6 +183,11 @@ pub struct JobReport {
 }
 
 impl JobReport {
+    /// Whether this instance joined a run coordinated elsewhere.
+    pub fn joined(&self) -> bool {
+        self.role == "worker"
+    }
+
     /// Seconds of the wall time in which this instance validated nothing: the
     /// database side (claims and stores not hidden behind validation, marking, counts).
     pub fn database_only_seconds(&self) -> f64 {
@@ -185,7 +205,9 @@ pub fn rule_set_version() -> &'static str {
     })
 }
 
-/// Runs the job to the end. `progress(done, total)` is called after every batch.
+/// Runs the job to the end: as the run's coordinator when this instance gets the job's
+/// lock; otherwise, on PostgreSQL, as a worker of the run another instance coordinates
+/// (on SQLite it is refused). `progress(done, total)` is called after every batch.
 pub async fn run(
     store: Arc<dyn Store>,
     tree: Arc<DomainTree>,
@@ -220,6 +242,7 @@ pub async fn run(
     let lock = store.try_job_lock(&lock_key(&domain)).await?;
     match lock {
         Some(_lock) => job.coordinate().await,
+        None if store.shares_work() => job.join().await,
         None => bail!("{JOB} is running on {} already", domain.name),
     }
 }
@@ -278,7 +301,7 @@ impl Job<'_> {
     }
 
     /// Runs the job holding its lock: records the run, marks records undefined,
-    /// validates, and writes the report.
+    /// validates (with any workers that join), and writes the report.
     async fn coordinate(&self) -> anyhow::Result<JobReport> {
         let started = Instant::now();
         let killed = self
@@ -309,6 +332,7 @@ impl Job<'_> {
         let mut tally = Tally::default();
         let mut outcome = self.validate_scope(me, &mut report, &mut tally).await;
         tally.add_to(&mut report);
+        self.store.leave_job_run(me, now()).await?;
         match summarize(self.store, run_id, &mut report).await {
             Err(e) if outcome.is_ok() => outcome = Err(e),
             _ => {}
@@ -327,11 +351,11 @@ impl Job<'_> {
         self.store
             .finish_job_run(run_id, status, &json, now())
             .await?;
-        self.store.leave_job_run(me, now()).await?;
         outcome.map(|_| report)
     }
 
-    /// The coordinator's run: marks the scope and validates it.
+    /// The coordinator's run: marks the scope, takes its share, and on PostgreSQL
+    /// sweeps up after the workers.
     async fn validate_scope(
         &self,
         me: Participant,
@@ -347,8 +371,69 @@ impl Job<'_> {
         store.set_job_phase(me.run_id, "validating").await?;
         let share = self.share(me, false, total);
         share.take(tally).await?;
+        if store.shares_work() {
+            store.set_job_phase(me.run_id, "sweeping").await?;
+            share.sweep(tally).await?;
+        }
         report.after = store.validation_counts(self.scope).await?;
         Ok(())
+    }
+
+    /// Joins the run another instance coordinates and takes a share of its records.
+    async fn join(&self) -> anyhow::Result<JobReport> {
+        let started = Instant::now();
+        let Some(run) = self.run_to_join().await? else {
+            let mut report = self.report(0, false, "worker");
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        };
+        let me = self
+            .store
+            .join_job_run(run.id, &self.options.instance, "worker", now())
+            .await?;
+        let total = undefined(self.store, self.scope).await?;
+        let mut tally = Tally::default();
+        let outcome = self.share(me, true, total).take(&mut tally).await;
+        self.store.leave_job_run(me, now()).await?;
+        outcome?;
+        let mut report = self.report(run.id, run.full_run, "worker");
+        tally.add_to(&mut report);
+        report.seconds = started.elapsed().as_secs_f64();
+        report.records_per_second = report.validated as f64 / report.seconds.max(1e-9);
+        Ok(report)
+    }
+
+    /// The run to join, once it reached its validating phase; `None` when the job's
+    /// lock turns out free (the run ended before this instance could join it).
+    async fn run_to_join(&self) -> anyhow::Result<Option<JobRun>> {
+        let deadline = Instant::now() + self.options.join_wait;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match self.store.running_job_run(JOB, self.domain.id).await? {
+                Some(run) if run.phase != "preparing" => return Ok(Some(run)),
+                Some(_) => {}
+                None => {
+                    if self
+                        .store
+                        .try_job_lock(&lock_key(self.domain))
+                        .await?
+                        .is_some()
+                    {
+                        return Ok(None);
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "{JOB} is running on {} already, and no run to join reached its \
+                     validating phase within {} s",
+                    self.domain.name,
+                    self.options.join_wait.as_secs_f64()
+                );
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(100));
+        }
     }
 }
 
@@ -458,6 +543,23 @@ impl Share<'_> {
             self.save(tally, held, validated).await?;
         }
         Ok(())
+    }
+
+    /// The coordinator on PostgreSQL, after its share: waits for the records other
+    /// instances still hold, and takes over those left undefined (a worker that died
+    /// freed its records when its transaction aborted). One batch at a time: a claim
+    /// that waits must not wait for this instance's own uncommitted batch.
+    async fn sweep(&self, tally: &mut Tally) -> anyhow::Result<()> {
+        let mut after = 0;
+        loop {
+            let Claim { tasks, held } = self.claim(tally, &mut after, true).await?;
+            if tasks.is_empty() {
+                return Ok(());
+            }
+            let validated = self.spawn_validation(tasks).await?;
+            tally.validate_seconds += validated.seconds;
+            self.save(tally, held, validated).await?;
+        }
     }
 
     /// Claims the next batch after `after`, and moves `after` past it.

@@ -4,6 +4,9 @@
 //! every minute, a run for any such domain that has records waiting (`undefined` after a
 //! new export, a release or a withdrawal), so that changes reach zmets without waiting
 //! for the night.
+//!
+//! Every instance fires the schedule; on PostgreSQL the one that gets the job's lock
+//! coordinates the run and the others join it as workers.
 
 use super::oai_output_validator::{run, Options};
 use crate::config::Config;
@@ -87,6 +90,13 @@ fn validator_job(
                 },
             );
             match run(store, tree, &config, &options, &|_, _| {}).await {
+                Ok(report) if report.joined() => tracing::info!(
+                    domain = %name,
+                    run = report.run_id,
+                    validated = report.validated,
+                    seconds = report.seconds,
+                    "joined the OaiOutputValidator run of another instance"
+                ),
                 Ok(report) => tracing::info!(
                     domain = %name,
                     run = report.run_id,

@@ -118,19 +118,20 @@ async fn put_in(
             if same {
                 // Only the release changes.
                 sqlx::query(
-                    "UPDATE record SET released = 1, updated_at = $2, zmods_validation = 'undefined' \
-                     WHERE id = $1",
+                    "UPDATE record SET released = 1, updated_at = $2, \
+                     zmods_validation = 'undefined', relatives_marked = 0 WHERE id = $1",
                 )
-                    .bind(id)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
+                .bind(id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
                 sync_disseminations(conn, id, record.domain_id, true, false, now).await?;
                 return Ok(PutOutcome::Replaced);
             }
             sqlx::query(
                 "UPDATE record SET local_id = $2, title = $3, content_hash = $4, set_specs = $5, \
-                 released = $6, deleted = 0, updated_at = $7, zmods_validation = 'undefined' \
+                 released = $6, deleted = 0, updated_at = $7, zmods_validation = 'undefined', \
+                 relatives_marked = 0 \
                  WHERE id = $1",
             )
             .bind(id)
@@ -435,7 +436,7 @@ pub(super) async fn change_state(
     }
     sqlx::query(
         "UPDATE record SET released = $2, deleted = $3, updated_at = $4, \
-         zmods_validation = 'undefined' WHERE id = $1",
+         zmods_validation = 'undefined', relatives_marked = 0 WHERE id = $1",
     )
     .bind(id)
     .bind(new_released as i64)

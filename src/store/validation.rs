@@ -427,8 +427,8 @@ pub trait ValidationStore: Send + Sync {
         domain_ids: &[i64],
     ) -> Result<BTreeMap<String, i64>, StoreError>;
     /// Sets records of the domains to `undefined`: all of them (`all`), or the parents and
-    /// children of those that are `undefined` already (the incremental scope). Returns how
-    /// many changed.
+    /// children of those that became `undefined` by a change whose relatives no run has
+    /// marked yet (the incremental scope). Returns how many changed.
     async fn mark_undefined(&self, domain_ids: &[i64], all: bool) -> Result<u64, StoreError>;
     /// Up to `limit` undefined, non-deleted records of the domains with id > `after`.
     async fn undefined_records(
@@ -564,8 +564,11 @@ impl ValidationStore for SqlStore {
     }
 
     /// Sets records of the domains to `undefined`: all of them (`all`), or the parents and
-    /// children of those that are `undefined` already (the incremental scope). Returns how
-    /// many changed.
+    /// children of those that became `undefined` by a change whose relatives no run has
+    /// marked yet (the incremental scope). The undefined records then note that their
+    /// relatives are marked (`relatives_marked`), so that a run continuing a killed one
+    /// does not mark — and validate — again what that one validated. Returns how many
+    /// changed.
     async fn mark_undefined(&self, domain_ids: &[i64], all: bool) -> Result<u64, StoreError> {
         let scope = in_list("domain_id", domain_ids, 1);
         let sql = if all {
@@ -575,20 +578,33 @@ impl ValidationStore for SqlStore {
             )
         } else {
             let inner = in_list("u.domain_id", domain_ids, 1);
+            let changed =
+                "u.zmods_validation = 'undefined' AND u.deleted = 0 AND u.relatives_marked = 0";
             format!(
                 "UPDATE record SET zmods_validation = 'undefined' \
                  WHERE deleted = 0 AND zmods_validation <> 'undefined' AND {scope} AND ( \
-                   id IN (SELECT u.parent_id FROM record u WHERE u.zmods_validation = 'undefined' \
-                          AND u.deleted = 0 AND u.parent_id IS NOT NULL AND {inner}) \
-                   OR parent_id IN (SELECT u.id FROM record u WHERE u.zmods_validation = 'undefined' \
-                          AND u.deleted = 0 AND {inner}))"
+                   id IN (SELECT u.parent_id FROM record u WHERE {changed} \
+                          AND u.parent_id IS NOT NULL AND {inner}) \
+                   OR parent_id IN (SELECT u.id FROM record u WHERE {changed} AND {inner}))"
             )
         };
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in domain_ids {
-            q = q.bind(id);
-        }
-        Ok(q.execute(&self.pool).await?.rows_affected())
+        let noted = format!(
+            "UPDATE record SET relatives_marked = 1 \
+             WHERE deleted = 0 AND zmods_validation = 'undefined' AND relatives_marked = 0 \
+             AND {scope}"
+        );
+        let with_scope = |sql: String| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in domain_ids {
+                q = q.bind(*id);
+            }
+            q
+        };
+        let mut tx = self.begin_write().await?;
+        let changed = with_scope(sql).execute(&mut *tx).await?.rows_affected();
+        with_scope(noted).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// Up to `limit` undefined, non-deleted records of the domains with id > `after`.

@@ -51,6 +51,11 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     }
 }
 
+/// Another store on a database: what a second vitrine instance sees.
+pub async fn open_store(url: &str) -> Arc<dyn Store> {
+    Arc::new(vitrine::store::open(url, 4).await.expect("open store"))
+}
+
 fn rand_suffix() -> String {
     use rand::Rng;
     let n: u64 = rand::rng().random();
@@ -96,8 +101,7 @@ impl TestApp {
         let config: Config = toml::from_str(config_text).expect("test configuration");
         let config = Arc::new(config);
         let (url, dir) = fresh_database().await;
-        let store: Arc<dyn Store> =
-            Arc::new(vitrine::store::open(&url, 4).await.expect("open store"));
+        let store = open_store(&url).await;
         let root = store
             .add_domain(&DomainName::parse("ulb").unwrap(), None, "ULB")
             .await

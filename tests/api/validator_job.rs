@@ -1,9 +1,11 @@
 //! The OaiOutputValidator job: states, scope, incremental runs, changes during a run.
 
-use crate::helpers::{fixtures, TestApp, TEST_CONFIG};
+use crate::helpers::{fixtures, open_store, TestApp, TEST_CONFIG};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vitrine::jobs::oai_output_validator::{run, validate_task, JobReport, Options, JOB};
-use vitrine::store::StateChange;
+use vitrine::store::{ClaimRequest, PreparedResult, StateChange, Store};
 
 fn config() -> String {
     TEST_CONFIG
@@ -27,6 +29,7 @@ fn config() -> String {
 async fn try_run(app: &TestApp, domain: &str, full: bool) -> anyhow::Result<JobReport> {
     let options = Options {
         full,
+        join_wait: Duration::from_millis(300),
         ..Options::new(domain, "test")
     };
     run(
@@ -324,6 +327,8 @@ async fn zmets_harvesters_see_records_enter_and_leave_with_diagnostics_on_reques
     assert!(back.s("string(//o:header/o:datestamp)") >= after);
 }
 
+/// On SQLite a second run is refused; on PostgreSQL it waits (a bounded time) for a run
+/// to join, and there is none while only the lock is held.
 #[tokio::test]
 async fn a_run_is_refused_while_another_holds_the_job() {
     let app = TestApp::spawn_with(&config()).await;
@@ -343,6 +348,157 @@ async fn a_run_is_refused_while_another_holds_the_job() {
 async fn scope(app: &TestApp, domain: &str) -> Vec<i64> {
     let tree = app.tree().await;
     tree.zmets_scope(tree.by_name(domain).unwrap().id)
+}
+
+/// A run of instance `instance` on its own store, in batches of `batch`.
+async fn run_as(
+    store: Arc<dyn Store>,
+    app: &TestApp,
+    instance: &str,
+    batch: usize,
+) -> anyhow::Result<JobReport> {
+    let options = Options {
+        instance: instance.into(),
+        batch_size: batch,
+        ..Options::new("ulb", "test")
+    };
+    run(store, app.tree().await, &app.config, &options, &|_, _| {}).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_the_records_of_a_run_on_postgresql() {
+    let app = TestApp::spawn_with(&config()).await;
+    if !app.store.shares_work() {
+        eprintln!(
+            "does not apply on SQLite: one process does a whole run there \
+             (set VITRINE_TEST_POSTGRES_URL to run this test)"
+        );
+        return;
+    }
+    app.import_demo().await;
+    app.import_copies("ulb", 300).await;
+    let scope = scope(&app, "ulb").await;
+    let in_scope = app.store.validation_marks(&scope).await.unwrap().len();
+    assert_eq!(in_scope, 326);
+    // Two instances: two connection pools on one database, started together.
+    let other = open_store(&app.url).await;
+    let (a, b) = tokio::join!(
+        run_as(app.store.clone(), &app, "instance-a", 2),
+        run_as(other, &app, "instance-b", 2)
+    );
+    let (a, b) = (a.expect("instance a"), b.expect("instance b"));
+    let (coordinator, worker) = if a.joined() { (b, a) } else { (a, b) };
+    assert!(!coordinator.joined() && worker.joined());
+    assert_eq!(
+        worker.run_id, coordinator.run_id,
+        "the worker joined the run"
+    );
+    assert_eq!(coordinator.validated, in_scope as u64);
+    assert_eq!(coordinator.after["undefined"], 0);
+
+    // What is stored: both instances took part and each stored a share.
+    let instances = app
+        .store
+        .job_run_instances(coordinator.run_id)
+        .await
+        .unwrap();
+    let roles: Vec<&str> = instances.iter().map(|i| i.role.as_str()).collect();
+    assert_eq!(roles, vec!["coordinator", "worker"]);
+    assert!(
+        instances.iter().all(|i| i.validated > 0),
+        "both instances validated records: {instances:?}"
+    );
+    assert!(instances.iter().all(|i| i.finished_at.is_some()));
+    let run = app
+        .store
+        .job_run(coordinator.run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((run.status.as_str(), run.validated), ("finished", 326));
+    // Every record in scope was validated once, by one of the two, and each instance's
+    // count is the number of records whose stored result is its own.
+    let marks = app.store.validation_marks(&scope).await.unwrap();
+    let mut by_instance: HashMap<i64, i64> = HashMap::new();
+    for mark in &marks {
+        assert_ne!(mark.state, "undefined", "{}", mark.local_id);
+        assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
+        assert_eq!(mark.run_id, Some(coordinator.run_id));
+        *by_instance
+            .entry(mark.validated_by.expect("validated by an instance"))
+            .or_default() += 1;
+    }
+    let expected: HashMap<i64, i64> = instances.iter().map(|i| (i.id, i.validated)).collect();
+    assert_eq!(by_instance, expected);
+}
+
+/// Polls the stored run until it reaches `phase` (the coordinator's own signal).
+async fn wait_for_phase(app: &TestApp, phase: &str) -> vitrine::store::JobRun {
+    let ulb = app.domain("ulb").await;
+    let started = Instant::now();
+    loop {
+        let runs = app.store.job_runs(Some(ulb.id)).await.unwrap();
+        if let Some(run) = runs.into_iter().find(|r| r.phase == phase) {
+            return run;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no run reached {phase}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_takes_over_the_records_of_a_worker_that_died_on_postgresql() {
+    let app = TestApp::spawn_with(&config()).await;
+    if !app.store.shares_work() {
+        eprintln!("does not apply on SQLite: there are no workers to die there");
+        return;
+    }
+    app.import_demo().await;
+    app.import_copies("ulb", 100).await;
+    let scope = scope(&app, "ulb").await;
+    let coordinator = tokio::spawn({
+        let store = app.store.clone();
+        let tree = app.tree().await;
+        let config = app.config.clone();
+        async move {
+            let options = Options {
+                batch_size: 2,
+                ..Options::new("ulb", "test")
+            };
+            run(store, tree, &config, &options, &|_, _| {}).await
+        }
+    });
+    // A worker claims records while the coordinator validates, and dies holding them:
+    // the coordinator must wait for them and then validate them itself.
+    let run_id = wait_for_phase(&app, "validating").await.id;
+    let worker = open_store(&app.url).await;
+    let claim = worker
+        .claim(&ClaimRequest {
+            domain_ids: &scope,
+            run_id,
+            after: 0,
+            limit: 5,
+            wait: false,
+            worker: true,
+        })
+        .await
+        .unwrap();
+    let held = claim.held.ids().to_vec();
+    assert_eq!(held.len(), 5);
+    wait_for_phase(&app, "sweeping").await;
+    drop(claim);
+    let report = coordinator.await.unwrap().expect("the run finishes");
+    assert_eq!(report.validated, 126);
+    assert_eq!(report.after["undefined"], 0);
+    let marks = app.store.validation_marks(&scope).await.unwrap();
+    for mark in marks.iter().filter(|m| held.contains(&m.record_id)) {
+        assert_ne!(mark.state, "undefined", "{}", mark.local_id);
+        assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
+        assert_eq!(mark.run_id, Some(run_id));
+    }
 }
 
 #[tokio::test]
@@ -422,6 +578,66 @@ async fn a_killed_run_is_marked_and_the_next_run_validates_what_is_left_once() {
     let by_killed = marks.iter().filter(|m| m.run_id == Some(killed)).count() as i64;
     assert_eq!(by_killed, dead.validated);
     for mark in &marks {
+        assert_ne!(mark.state, "undefined", "{}", mark.local_id);
+        assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
+    }
+}
+
+#[tokio::test]
+async fn a_run_continuing_a_killed_one_leaves_alone_the_relatives_that_one_validated() {
+    let app = TestApp::spawn_with(&config()).await;
+    app.import_demo().await;
+    let ulb = app.domain("ulb").await;
+    let scope = scope(&app, "ulb").await;
+    // A first run marked its scope, validated the anchor of a multivolume work, and died
+    // before its volumes.
+    let now = chrono::Utc::now().timestamp();
+    let store = &app.store;
+    let run_id = store
+        .start_job_run(JOB, "zmets", ulb.id, "test", true, now)
+        .await
+        .unwrap();
+    let dead = store
+        .join_job_run(run_id, "dead", "coordinator", now)
+        .await
+        .unwrap();
+    store.mark_undefined(&scope, true).await.unwrap();
+    store.set_job_phase(run_id, "validating").await.unwrap();
+    let anchor = app.status("ulb", "demo_mvw_0001").await.id;
+    let claim = store
+        .claim(&ClaimRequest {
+            domain_ids: &scope,
+            run_id,
+            after: anchor - 1,
+            limit: 1,
+            wait: false,
+            worker: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(claim.held.ids(), &[anchor]);
+    let tree = app.tree().await;
+    let results: Vec<PreparedResult> = claim
+        .tasks
+        .iter()
+        .map(|claimed| {
+            let task = claimed.task().unwrap();
+            let result = validate_task(&task, &tree, "http://127.0.0.1:8080").unwrap();
+            PreparedResult::for_claimed(result, claimed)
+        })
+        .collect();
+    let saved = store
+        .save_claimed(claim.held, &results, &[], Some(dead), now)
+        .await
+        .unwrap();
+    assert_eq!(saved.run_validated, Some(1));
+
+    // The next run takes what is left: the volumes, not their anchor again.
+    let next = run_job(&app, "ulb", false).await;
+    assert!(!next.full);
+    assert_eq!(next.killed_runs, vec![run_id]);
+    assert_eq!(next.validated, 25, "every record but the anchor");
+    for mark in app.store.validation_marks(&scope).await.unwrap() {
         assert_ne!(mark.state, "undefined", "{}", mark.local_id);
         assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
     }
