@@ -755,10 +755,15 @@ pub fn validate_task(
         }
         Verdict::Valid => String::new(),
     };
-    let zmods = crate::formats::mets::primary_mods_of(&zmets_doc)
-        .ok()
-        .flatten()
-        .map(String::into_bytes);
+    let zmets_is_stored = repairs.is_empty();
+    let zmods = if zmets_is_stored {
+        None // the MODS stored with the METS
+    } else {
+        crate::formats::mets::primary_mods_of(&zmets_doc)
+            .ok()
+            .flatten()
+            .map(String::into_bytes)
+    };
     Ok(ValidationResult {
         record_id: task.record_id,
         updated_at: task.updated_at,
@@ -777,5 +782,6 @@ pub fn validate_task(
             .collect(),
         zmets,
         zmods,
+        zmets_is_stored,
     })
 }

@@ -67,10 +67,11 @@ fn claim_sql(request: &ClaimRequest<'_>, postgres: bool) -> String {
     let mut sql = format!(
         "SELECT r.id AS id, r.domain_id AS domain_id, r.local_id AS local_id, \
          r.updated_at AS updated_at, p.body AS body, parent.title AS parent_title, \
-         z.body AS zmets \
+         z.body AS zmets, m.body AS mods \
          FROM record r JOIN payload p ON p.record_id = r.id AND p.prefix = 'mets' \
          LEFT JOIN record parent ON parent.id = r.parent_id \
          LEFT JOIN payload z ON z.record_id = r.id AND z.prefix = 'zmets' \
+         LEFT JOIN payload m ON m.record_id = r.id AND m.prefix = 'mods' \
          WHERE r.zmods_validation = 'undefined' AND r.deleted = 0 AND r.id > $1 \
          AND (r.validation_run IS NULL OR r.validation_run <> $2) AND {}",
         in_list("r.domain_id", request.domain_ids, 3)
@@ -93,15 +94,16 @@ fn claim_sql(request: &ClaimRequest<'_>, postgres: bool) -> String {
 }
 
 fn claimed_from_row(row: &AnyRow) -> Result<ClaimedTask, StoreError> {
-    Ok(ClaimedTask::from_parts(
-        row.try_get("id")?,
-        row.try_get("domain_id")?,
-        row.try_get("local_id")?,
-        row.try_get("updated_at")?,
-        row.try_get("body")?,
-        row.try_get("parent_title")?,
-        row.try_get("zmets")?,
-    ))
+    Ok(ClaimedTask {
+        record_id: row.try_get("id")?,
+        domain_id: row.try_get("domain_id")?,
+        local_id: row.try_get("local_id")?,
+        updated_at: row.try_get("updated_at")?,
+        mets: row.try_get("body")?,
+        parent_title: row.try_get("parent_title")?,
+        previous_zmets: row.try_get("zmets")?,
+        mods: row.try_get("mods")?,
+    })
 }
 
 /// Stores the results of a claim in one transaction (see the module documentation).

@@ -73,8 +73,11 @@ pub struct ValidationResult {
     pub repairs: Vec<StoredRepair>,
     /// The repaired METS (zmets) and its MODS (zmods), uncompressed.
     pub zmets: Vec<u8>,
-    /// The MODS of zmets.
+    /// The MODS of zmets; `None` when it has none, or when `zmets_is_stored`.
     pub zmods: Option<Vec<u8>>,
+    /// No repair changed the METS: the zmets is the METS as stored, and the zmods the
+    /// MODS stored with it (left out of `zmods`; taken from the stored payload).
+    pub zmets_is_stored: bool,
 }
 
 /// What a record's last validation found, for `diag=true`.
@@ -214,35 +217,18 @@ pub struct ClaimedTask {
     pub record_id: i64,
     /// Local id.
     pub local_id: String,
-    domain_id: i64,
-    updated_at: i64,
-    mets: Vec<u8>,
-    parent_title: Option<String>,
-    previous_zmets: Option<Vec<u8>>,
+    pub(super) domain_id: i64,
+    pub(super) updated_at: i64,
+    /// The stored METS (compressed).
+    pub(super) mets: Vec<u8>,
+    pub(super) parent_title: Option<String>,
+    /// The stored zmets (compressed), if any.
+    pub(super) previous_zmets: Option<Vec<u8>>,
+    /// The stored `mods` payload (compressed): the zmods when no repair changes the METS.
+    pub(super) mods: Option<Vec<u8>>,
 }
 
 impl ClaimedTask {
-    /// A claimed record as read from the database (bodies compressed).
-    pub(super) fn from_parts(
-        record_id: i64,
-        domain_id: i64,
-        local_id: String,
-        updated_at: i64,
-        mets: Vec<u8>,
-        parent_title: Option<String>,
-        previous_zmets: Option<Vec<u8>>,
-    ) -> ClaimedTask {
-        ClaimedTask {
-            record_id,
-            local_id,
-            domain_id,
-            updated_at,
-            mets,
-            parent_title,
-            previous_zmets,
-        }
-    }
-
     /// The task with its METS decompressed.
     pub fn task(&self) -> Result<ValidationTask, StoreError> {
         Ok(ValidationTask {
@@ -320,9 +306,40 @@ impl PreparedResult {
     /// Compresses the renderings and compares the zmets with `previous_zmets`
     /// (compressed, as stored): an unchanged zmets keeps its datestamp.
     pub fn new(result: ValidationResult, previous_zmets: Option<&[u8]>) -> PreparedResult {
-        let same_zmets = previous_zmets
-            .and_then(|stored| decompress(stored).ok())
-            .is_some_and(|previous| previous == result.zmets);
+        let zmods = match (&result.zmods, result.zmets_is_stored) {
+            (Some(zmods), _) => Some(compress(zmods)),
+            (None, true) => crate::formats::mets::primary_mods(&result.zmets, Default::default())
+                .ok()
+                .flatten()
+                .map(|m| compress(m.as_bytes())),
+            (None, false) => None,
+        };
+        let zmets = compress(&result.zmets);
+        Self::prepared(result, zmets, zmods, previous_zmets)
+    }
+
+    /// As [`PreparedResult::new`], with the zmets stored before of a claimed task. A
+    /// zmets that is the stored METS takes the stored payloads as they are, compressed.
+    pub fn for_claimed(result: ValidationResult, claimed: &ClaimedTask) -> PreparedResult {
+        if !result.zmets_is_stored {
+            return Self::new(result, claimed.previous_zmets.as_deref());
+        }
+        let (zmets, zmods) = (claimed.mets.clone(), claimed.mods.clone());
+        Self::prepared(result, zmets, zmods, claimed.previous_zmets.as_deref())
+    }
+
+    fn prepared(
+        result: ValidationResult,
+        zmets: Vec<u8>,
+        zmods: Option<Vec<u8>>,
+        previous_zmets: Option<&[u8]>,
+    ) -> PreparedResult {
+        // Compressed bytes that are equal hold equal text; only unequal ones are compared
+        // as text (a zmets compressed by another version of the compressor).
+        let same_zmets = previous_zmets.is_some_and(|stored| {
+            stored == zmets.as_slice()
+                || decompress(stored).is_ok_and(|previous| previous == result.zmets)
+        });
         PreparedResult {
             record_id: result.record_id,
             updated_at: result.updated_at,
@@ -331,15 +348,10 @@ impl PreparedResult {
             rule_set_version: result.rule_set_version,
             findings: result.findings,
             repairs: result.repairs,
-            zmets: compress(&result.zmets),
-            zmods: result.zmods.as_deref().map(compress),
+            zmets,
+            zmods,
             same_zmets,
         }
-    }
-
-    /// As [`PreparedResult::new`], with the zmets stored before of a claimed task.
-    pub fn for_claimed(result: ValidationResult, claimed: &ClaimedTask) -> PreparedResult {
-        Self::new(result, claimed.previous_zmets.as_deref())
     }
 
     /// The zmets, compressed.

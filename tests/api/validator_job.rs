@@ -642,3 +642,68 @@ async fn a_run_continuing_a_killed_one_leaves_alone_the_relatives_that_one_valid
         assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
     }
 }
+
+#[tokio::test]
+async fn a_record_no_repair_changes_serves_its_stored_mets_and_mods_as_zmets_and_zmods() {
+    let app = TestApp::spawn_with(&config()).await;
+    app.import_demo().await;
+    run_job(&app, "ulb", false).await;
+    let mut ids = Vec::new();
+    for local in [
+        "demo_mono_0001",
+        "demo_mono_0002",
+        "demo_mono_0003",
+        "demo_mono_0004",
+    ] {
+        ids.push((local, app.status("ulb", local).await.id));
+    }
+    let diagnostics = app
+        .store
+        .diagnostics(&ids.iter().map(|(_, id)| *id).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let unrepaired: Vec<&str> = ids
+        .iter()
+        .filter(|(_, id)| {
+            diagnostics
+                .iter()
+                .any(|d| d.record_id == *id && d.repairs.is_empty() && d.state != "invalid")
+        })
+        .map(|(local, _)| *local)
+        .collect();
+    let repaired = ids.len() - unrepaired.len();
+    assert!(
+        !unrepaired.is_empty() && repaired > 0,
+        "the demo has exported records with and without repairs ({unrepaired:?})"
+    );
+    for local in unrepaired {
+        let id = format!("oai:digital.ulb.example.org:{local}");
+        let get = |prefix: &'static str| {
+            let id = id.clone();
+            let app = &app;
+            async move {
+                app.oai(&[
+                    ("verb", "GetRecord"),
+                    ("identifier", id.as_str()),
+                    ("metadataPrefix", prefix),
+                ])
+                .await
+            }
+        };
+        for (plain, z) in [("mets", "zmets"), ("mods", "zmods")] {
+            let (a, b) = (get(plain).await, get(z).await);
+            assert_eq!(b.errors(), Vec::<String>::new(), "{local} {z}");
+            for xpath in [
+                "string(//o:metadata)",
+                "count(//o:metadata//*)",
+                "count(//o:metadata//@*)",
+            ] {
+                assert_eq!(a.s(xpath), b.s(xpath), "{local}: {plain} vs {z}, {xpath}");
+            }
+            assert!(
+                a.count("//o:metadata//*") > 10,
+                "{local} {plain} has content"
+            );
+        }
+    }
+}
