@@ -2,9 +2,11 @@
 //!
 //! A schema is compiled once into a [`Schema`] — plain data, `Send + Sync`, shared by
 //! all validating threads — and each call to [`Schema::validate`] runs it against one
-//! document on the calling thread, evaluating XPath 1.0 through libxml2 with the
-//! expressions compiled once per thread. Query bindings `xslt`, `xslt1` and `xpath`
-//! are supported; whatever the engine cannot honour is a [`CompileError`].
+//! document on the calling thread. XPath 1.0 is evaluated in Rust where the expression
+//! stays within the common core (`native.rs`: paths, predicates, variables, the core and
+//! extension functions), else by libxml2 with the expressions compiled once per thread;
+//! both give the same results. Query bindings `xslt`, `xslt1` and `xpath` are
+//! supported; whatever the engine cannot honour is a [`CompileError`].
 //!
 //! Results are meant to equal those of lxml.isoschematron (the ISO skeleton for
 //! XSLT 1), which is why: locations are written as that skeleton writes them (see

@@ -62,16 +62,19 @@ pub(super) async fn claim(
     })
 }
 
-/// The claim query: `$1` the position, `$2` the run, `$3…` the domains.
+/// The claim query: `$1` the position, `$2` the run, `$3…` the domains. The position
+/// bounds the payload joins too, so that the planner's index scans on payload (keyed by
+/// prefix, then record) start there rather than at the first record.
 fn claim_sql(request: &ClaimRequest<'_>, postgres: bool) -> String {
     let mut sql = format!(
         "SELECT r.id AS id, r.domain_id AS domain_id, r.local_id AS local_id, \
          r.updated_at AS updated_at, p.body AS body, parent.title AS parent_title, \
          z.body AS zmets, m.body AS mods \
-         FROM record r JOIN payload p ON p.record_id = r.id AND p.prefix = 'mets' \
+         FROM record r \
+         JOIN payload p ON p.record_id = r.id AND p.prefix = 'mets' AND p.record_id > $1 \
          LEFT JOIN record parent ON parent.id = r.parent_id \
-         LEFT JOIN payload z ON z.record_id = r.id AND z.prefix = 'zmets' \
-         LEFT JOIN payload m ON m.record_id = r.id AND m.prefix = 'mods' \
+         LEFT JOIN payload z ON z.record_id = r.id AND z.prefix = 'zmets' AND z.record_id > $1 \
+         LEFT JOIN payload m ON m.record_id = r.id AND m.prefix = 'mods' AND m.record_id > $1 \
          WHERE r.zmods_validation = 'undefined' AND r.deleted = 0 AND r.id > $1 \
          AND (r.validation_run IS NULL OR r.validation_run <> $2) AND {}",
         in_list("r.domain_id", request.domain_ids, 3)

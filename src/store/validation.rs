@@ -629,7 +629,8 @@ impl ValidationStore for SqlStore {
         let sql = format!(
             "SELECT r.id AS id, r.domain_id AS domain_id, r.local_id AS local_id, \
              r.updated_at AS updated_at, p.body AS body, parent.title AS parent_title \
-             FROM record r JOIN payload p ON p.record_id = r.id AND p.prefix = 'mets' \
+             FROM record r \
+             JOIN payload p ON p.record_id = r.id AND p.prefix = 'mets' AND p.record_id > $1 \
              LEFT JOIN record parent ON parent.id = r.parent_id \
              WHERE r.zmods_validation = 'undefined' AND r.deleted = 0 AND r.id > $1 AND {} \
              ORDER BY r.id LIMIT {}",
