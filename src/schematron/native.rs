@@ -316,6 +316,13 @@ fn lex(src: &str) -> Option<Vec<Tok>> {
     Some(out)
 }
 
+/// A binary operator of the comparison and arithmetic levels.
+#[derive(Clone, Copy)]
+enum Binary {
+    Cmp(CmpOp),
+    Arith(ArithOp),
+}
+
 struct Parser<'a, R: Fn(&str) -> Option<String>> {
     toks: Vec<Tok>,
     at: usize,
@@ -376,59 +383,57 @@ impl<R: Fn(&str) -> Option<String>> Parser<'_, R> {
         Some(e)
     }
 
-    fn equality(&mut self) -> Option<Expr> {
-        let mut e = self.relational()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Eq) => CmpOp::Eq,
-                Some(Tok::Ne) => CmpOp::Ne,
-                _ => return Some(e),
-            };
+    /// One level of left-associative binary operators: `operand (op operand)*`.
+    fn binary(
+        &mut self,
+        operand: fn(&mut Self) -> Option<Expr>,
+        operator: fn(&Tok) -> Option<Binary>,
+    ) -> Option<Expr> {
+        let mut e = operand(self)?;
+        while let Some(op) = self.peek().and_then(operator) {
             self.at += 1;
-            e = Expr::Cmp(op, Box::new(e), Box::new(self.relational()?));
+            let right = Box::new(operand(self)?);
+            e = match op {
+                Binary::Cmp(op) => Expr::Cmp(op, Box::new(e), right),
+                Binary::Arith(op) => Expr::Arith(op, Box::new(e), right),
+            };
         }
+        Some(e)
+    }
+
+    fn equality(&mut self) -> Option<Expr> {
+        self.binary(Self::relational, |t| match t {
+            Tok::Eq => Some(Binary::Cmp(CmpOp::Eq)),
+            Tok::Ne => Some(Binary::Cmp(CmpOp::Ne)),
+            _ => None,
+        })
     }
 
     fn relational(&mut self) -> Option<Expr> {
-        let mut e = self.additive()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Lt) => CmpOp::Lt,
-                Some(Tok::Le) => CmpOp::Le,
-                Some(Tok::Gt) => CmpOp::Gt,
-                Some(Tok::Ge) => CmpOp::Ge,
-                _ => return Some(e),
-            };
-            self.at += 1;
-            e = Expr::Cmp(op, Box::new(e), Box::new(self.additive()?));
-        }
+        self.binary(Self::additive, |t| match t {
+            Tok::Lt => Some(Binary::Cmp(CmpOp::Lt)),
+            Tok::Le => Some(Binary::Cmp(CmpOp::Le)),
+            Tok::Gt => Some(Binary::Cmp(CmpOp::Gt)),
+            Tok::Ge => Some(Binary::Cmp(CmpOp::Ge)),
+            _ => None,
+        })
     }
 
     fn additive(&mut self) -> Option<Expr> {
-        let mut e = self.multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Plus) => ArithOp::Add,
-                Some(Tok::Minus) => ArithOp::Sub,
-                _ => return Some(e),
-            };
-            self.at += 1;
-            e = Expr::Arith(op, Box::new(e), Box::new(self.multiplicative()?));
-        }
+        self.binary(Self::multiplicative, |t| match t {
+            Tok::Plus => Some(Binary::Arith(ArithOp::Add)),
+            Tok::Minus => Some(Binary::Arith(ArithOp::Sub)),
+            _ => None,
+        })
     }
 
     fn multiplicative(&mut self) -> Option<Expr> {
-        let mut e = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Star) => ArithOp::Mul,
-                Some(Tok::Name(n)) if n == "div" => ArithOp::Div,
-                Some(Tok::Name(n)) if n == "mod" => ArithOp::Mod,
-                _ => return Some(e),
-            };
-            self.at += 1;
-            e = Expr::Arith(op, Box::new(e), Box::new(self.unary()?));
-        }
+        self.binary(Self::unary, |t| match t {
+            Tok::Star => Some(Binary::Arith(ArithOp::Mul)),
+            Tok::Name(n) if n == "div" => Some(Binary::Arith(ArithOp::Div)),
+            Tok::Name(n) if n == "mod" => Some(Binary::Arith(ArithOp::Mod)),
+            _ => None,
+        })
     }
 
     fn unary(&mut self) -> Option<Expr> {
