@@ -335,8 +335,9 @@ fn apply_environment(
         let Some(path) = key.strip_prefix("VITRINE_") else {
             continue;
         };
-        // Variables that are not settings.
-        if path.starts_with("TEST_") || path == "CONFIG" || path == "LOG" {
+        // Variables that are not settings (`VITRINE_BIN`: the binary the test and
+        // benchmark harnesses run).
+        if path.starts_with("TEST_") || matches!(path, "CONFIG" | "LOG" | "BIN") {
             continue;
         }
         let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
@@ -399,6 +400,7 @@ mod tests {
                 "VITRINE_TEST_POSTGRES_URL".to_string(),
                 "ignored".to_string(),
             ),
+            ("VITRINE_BIN".to_string(), "ignored".to_string()),
         ];
         apply_environment(&mut table, vars.into_iter()).unwrap();
         let config: Config = toml::Value::Table(table).try_into().unwrap();

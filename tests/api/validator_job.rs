@@ -520,7 +520,7 @@ async fn a_killed_run_is_marked_and_the_next_run_validates_what_is_left_once() {
         .args(["job", "run", "oai-output-validator", "--domain", "ulb"])
         .args(["--batch-size", "2"])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .env_remove("VITRINE_LOG")
         .spawn()
         .expect("start vitrine");
@@ -530,6 +530,11 @@ async fn a_killed_run_is_marked_and_the_next_run_validates_what_is_left_once() {
         let stored = runs.into_iter().find(|r| r.validated > 0);
         if stored.is_some() || started.elapsed() > Duration::from_secs(60) {
             break stored;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            panic!("vitrine job run ended ({status}) before storing a batch: {stderr}");
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
