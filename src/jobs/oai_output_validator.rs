@@ -24,8 +24,8 @@ use crate::repair::{repair_in_place, serialize, RepairContext};
 use crate::schematron::{Class, Finding, Verdict};
 use crate::store::{
     Claim, ClaimRequest, ClaimedTask, HeldRecords, JobRun, JobRunInstance, Participant,
-    PreparedResult, RecordFailure, Store, StoredFinding, StoredRepair, ValidationResult,
-    ValidationTask,
+    PreparedResult, RecordFailure, Store, StoredFinding, StoredRepair, ValidationOutcome,
+    ValidationResult, ValidationTask,
 };
 use crate::validation::{mets_document, zvdd, ZVDD_RULES};
 use anyhow::{bail, Context};
@@ -764,7 +764,7 @@ pub fn validate_task(
             .flatten()
             .map(String::into_bytes)
     };
-    Ok(ValidationResult {
+    let outcome = ValidationOutcome {
         record_id: task.record_id,
         updated_at: task.updated_at,
         state: verdict.as_str().to_string(),
@@ -780,6 +780,9 @@ pub fn validate_task(
                 after: r.after,
             })
             .collect(),
+    };
+    Ok(ValidationResult {
+        outcome,
         zmets,
         zmods,
         zmets_is_stored,

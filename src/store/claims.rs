@@ -155,7 +155,7 @@ pub(super) async fn save_validations(
     results: &[ValidationResult],
     now: i64,
 ) -> Result<u64, StoreError> {
-    let ids: Vec<i64> = results.iter().map(|r| r.record_id).collect();
+    let ids: Vec<i64> = results.iter().map(|r| r.outcome.record_id).collect();
     let mut previous: HashMap<i64, Vec<u8>> = HashMap::new();
     for chunk in ids.chunks(MAX_PARAMS) {
         let sql = format!(
@@ -172,7 +172,12 @@ pub(super) async fn save_validations(
     }
     let prepared: Vec<PreparedResult> = results
         .iter()
-        .map(|r| PreparedResult::new(r.clone(), previous.get(&r.record_id).map(Vec::as_slice)))
+        .map(|r| {
+            PreparedResult::new(
+                r.clone(),
+                previous.get(&r.outcome.record_id).map(Vec::as_slice),
+            )
+        })
         .collect();
     let held = HeldRecords::new(ids, None);
     Ok(save_claimed(store, held, &prepared, &[], None, now)
@@ -213,7 +218,8 @@ async fn update_states<'a>(
     now: i64,
 ) -> Result<Vec<Stored<'a>>, StoreError> {
     const WIDTH: usize = 5;
-    let by_id: HashMap<i64, &PreparedResult> = results.iter().map(|r| (r.record_id, r)).collect();
+    let by_id: HashMap<i64, &PreparedResult> =
+        results.iter().map(|r| (r.outcome.record_id, r)).collect();
     let mut stored = Vec::with_capacity(results.len());
     for chunk in results.chunks(MAX_PARAMS / WIDTH) {
         let sql = format!(
@@ -233,11 +239,11 @@ async fn update_states<'a>(
             .bind(by.map(|b| b.id));
         for r in chunk {
             q = q
-                .bind(r.record_id)
-                .bind(r.updated_at)
-                .bind(&r.state)
-                .bind(&r.reason)
-                .bind(&r.rule_set_version);
+                .bind(r.outcome.record_id)
+                .bind(r.outcome.updated_at)
+                .bind(&r.outcome.state)
+                .bind(&r.outcome.reason)
+                .bind(&r.outcome.rule_set_version);
         }
         for row in q.fetch_all(&mut *conn).await? {
             let id: i64 = row.try_get("id")?;
@@ -258,7 +264,7 @@ async fn replace_details(
     conn: &mut AnyConnection,
     stored: &[Stored<'_>],
 ) -> Result<(), StoreError> {
-    let ids: Vec<i64> = stored.iter().map(|s| s.result.record_id).collect();
+    let ids: Vec<i64> = stored.iter().map(|s| s.result.outcome.record_id).collect();
     for (table, extra) in [
         ("finding", ""),
         ("repair", ""),
@@ -288,7 +294,13 @@ async fn insert_findings(
     const WIDTH: usize = 7;
     let rows: Vec<_> = stored
         .iter()
-        .flat_map(|s| s.result.findings.iter().map(|f| (s.result.record_id, f)))
+        .flat_map(|s| {
+            s.result
+                .outcome
+                .findings
+                .iter()
+                .map(|f| (s.result.outcome.record_id, f))
+        })
         .collect();
     for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
         let sql = format!(
@@ -316,7 +328,13 @@ async fn insert_repairs(conn: &mut AnyConnection, stored: &[Stored<'_>]) -> Resu
     const WIDTH: usize = 5;
     let rows: Vec<_> = stored
         .iter()
-        .flat_map(|s| s.result.repairs.iter().map(|r| (s.result.record_id, r)))
+        .flat_map(|s| {
+            s.result
+                .outcome
+                .repairs
+                .iter()
+                .map(|r| (s.result.outcome.record_id, r))
+        })
         .collect();
     for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
         let sql = format!(
@@ -346,8 +364,8 @@ async fn insert_renderings(
         .iter()
         .flat_map(|s| {
             let r = s.result;
-            std::iter::once((r.record_id, "zmets", r.zmets()))
-                .chain(r.zmods().map(|zmods| (r.record_id, "zmods", zmods)))
+            std::iter::once((r.outcome.record_id, "zmets", r.zmets()))
+                .chain(r.zmods().map(|zmods| (r.outcome.record_id, "zmods", zmods)))
         })
         .collect();
     for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
@@ -378,13 +396,13 @@ async fn export_zvdd(
     let mut leave: HashMap<&str, Vec<i64>> = HashMap::new();
     for s in stored {
         let r = s.result;
-        let export = s.released && matches!(r.state.as_str(), "valid" | "valid_warn");
+        let export = s.released && matches!(r.outcome.state.as_str(), "valid" | "valid_warn");
         for prefix in ZVDD_FORMATS {
             let available = export && (prefix == "zmets" || r.zmods().is_some());
             if !available {
-                leave.entry(prefix).or_default().push(r.record_id);
-            } else if !(r.same_zmets() && live.contains(&(r.record_id, prefix))) {
-                enter.push((r.record_id, prefix, s.domain_id));
+                leave.entry(prefix).or_default().push(r.outcome.record_id);
+            } else if !(r.same_zmets() && live.contains(&(r.outcome.record_id, prefix))) {
+                enter.push((r.outcome.record_id, prefix, s.domain_id));
             }
         }
     }
@@ -433,7 +451,7 @@ async fn live_zvdd(
     let ids: Vec<i64> = stored
         .iter()
         .filter(|s| s.result.same_zmets())
-        .map(|s| s.result.record_id)
+        .map(|s| s.result.outcome.record_id)
         .collect();
     let mut live = HashSet::new();
     for chunk in ids.chunks(MAX_PARAMS) {

@@ -17,7 +17,8 @@ pub use sql::SqlStore;
 pub use validation::{
     Claim, ClaimRequest, ClaimedTask, HeldRecords, JobLock, JobRun, JobRunInstance, Participant,
     PreparedResult, RecordDiagnostics, RecordFailure, RuleCount, SaveOutcome, StoredFinding,
-    StoredRepair, ValidationMark, ValidationResult, ValidationStore, ValidationTask,
+    StoredRepair, ValidationMark, ValidationOutcome, ValidationResult, ValidationStore,
+    ValidationTask,
 };
 
 use crate::config::Config;

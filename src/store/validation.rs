@@ -54,9 +54,9 @@ pub struct StoredRepair {
     pub after: String,
 }
 
-/// The outcome of validating one record.
+/// What validating one record decided: its state and why, every finding and repair.
 #[derive(Debug, Clone)]
-pub struct ValidationResult {
+pub struct ValidationOutcome {
     /// Record id.
     pub record_id: i64,
     /// `updated_at` seen when claimed.
@@ -71,6 +71,13 @@ pub struct ValidationResult {
     pub findings: Vec<StoredFinding>,
     /// Every repair.
     pub repairs: Vec<StoredRepair>,
+}
+
+/// The outcome of validating one record, with its zmets/zmods renderings.
+#[derive(Debug, Clone)]
+pub struct ValidationResult {
+    /// State, reason, findings and repairs.
+    pub outcome: ValidationOutcome,
     /// The repaired METS (zmets) and its MODS (zmods), uncompressed.
     pub zmets: Vec<u8>,
     /// The MODS of zmets; `None` when it has none, or when `zmets_is_stored`.
@@ -283,20 +290,8 @@ pub struct Claim {
 /// on the validating thread.
 #[derive(Debug, Clone)]
 pub struct PreparedResult {
-    /// Record id.
-    pub record_id: i64,
-    /// `updated_at` seen when claimed.
-    pub updated_at: i64,
-    /// `invalid`, `valid_warn` or `valid`.
-    pub state: String,
-    /// Classes and rule ids that decided the state.
-    pub reason: String,
-    /// Rule set version.
-    pub rule_set_version: String,
-    /// Every finding.
-    pub findings: Vec<StoredFinding>,
-    /// Every repair.
-    pub repairs: Vec<StoredRepair>,
+    /// State, reason, findings and repairs.
+    pub outcome: ValidationOutcome,
     zmets: Vec<u8>,
     zmods: Option<Vec<u8>>,
     same_zmets: bool,
@@ -341,13 +336,7 @@ impl PreparedResult {
                 || decompress(stored).is_ok_and(|previous| previous == result.zmets)
         });
         PreparedResult {
-            record_id: result.record_id,
-            updated_at: result.updated_at,
-            state: result.state,
-            reason: result.reason,
-            rule_set_version: result.rule_set_version,
-            findings: result.findings,
-            repairs: result.repairs,
+            outcome: result.outcome,
             zmets,
             zmods,
             same_zmets,
