@@ -135,6 +135,17 @@ fn is_ncname(s: &str) -> bool {
 /// XPath's `normalize-space()` (XML white space only).
 pub(crate) fn normalize_space(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    // XML's white space is ASCII white space without the form feed, which
+    // `split_ascii_whitespace` also splits at; that byte-wise split is the fast way.
+    if !s.contains('\x0c') {
+        for word in s.split_ascii_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        return out;
+    }
     for word in s.split([' ', '\t', '\n', '\r']).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
@@ -297,5 +308,7 @@ mod tests {
     fn normalize_space_uses_xml_white_space() {
         assert_eq!(normalize_space(" \t a \r\n b  "), "a b");
         assert_eq!(normalize_space("\u{a0}a"), "\u{a0}a");
+        assert_eq!(normalize_space(" a\x0c b "), "a\x0c b");
+        assert_eq!(normalize_space("\x0c"), "\x0c");
     }
 }
