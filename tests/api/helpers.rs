@@ -53,7 +53,9 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
 
 /// Another store on a database: what a second vitrine instance sees.
 pub async fn open_store(url: &str) -> Arc<dyn Store> {
-    Arc::new(vitrine::store::open(url, 4).await.expect("open store"))
+    // As many connections as a server has by default: a validator run on PostgreSQL
+    // holds one for its lock and up to three claims at once.
+    Arc::new(vitrine::store::open(url, 8).await.expect("open store"))
 }
 
 fn rand_suffix() -> String {
