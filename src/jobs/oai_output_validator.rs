@@ -702,13 +702,18 @@ pub fn validate_task(
     let before = schema.validate(&doc);
     let (repairs, mut doc) =
         repair_in_place(doc, &context).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
-    let (after, zmets, zmets_doc) = if repairs.is_empty() {
-        (before.clone(), task.mets.clone(), doc)
+    // Without repairs zmods is the MODS stored with the METS (`zmods: None`).
+    let (after, zmets, zmods) = if repairs.is_empty() {
+        (before.clone(), task.mets.clone(), None)
     } else {
         let zmets = serialize(&mut doc).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
         drop(doc);
         let reparsed = crate::xml::parse(&zmets, Default::default())?;
-        (schema.validate(&reparsed), zmets, reparsed)
+        let zmods = crate::formats::mets::primary_mods_of(&reparsed)
+            .ok()
+            .flatten()
+            .map(String::into_bytes);
+        (schema.validate(&reparsed), zmets, zmods)
     };
     let same = |a: &Finding, b: &Finding| a.rule_id == b.rule_id && a.location == b.location;
     let stored = |f: &Finding, stage: &str, repaired: bool| StoredFinding {
@@ -756,14 +761,6 @@ pub fn validate_task(
         Verdict::Valid => String::new(),
     };
     let zmets_is_stored = repairs.is_empty();
-    let zmods = if zmets_is_stored {
-        None // the MODS stored with the METS
-    } else {
-        crate::formats::mets::primary_mods_of(&zmets_doc)
-            .ok()
-            .flatten()
-            .map(String::into_bytes)
-    };
     let outcome = ValidationOutcome {
         record_id: task.record_id,
         updated_at: task.updated_at,
