@@ -1,5 +1,8 @@
 //! The `vitrine` command: parses the command line and dispatches.
 
+#[path = "cli/token.rs"]
+mod token_cli;
+
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -87,6 +90,11 @@ enum Command {
     Job {
         #[command(subcommand)]
         command: JobCommand,
+    },
+    /// Manage the bearer tokens of the ingest API (/api/v1).
+    Token {
+        #[command(subcommand)]
+        command: token_cli::TokenCommand,
     },
     /// Print the annotated default configuration.
     PrintConfig,
@@ -264,6 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { bind } => {
             let bind = bind.unwrap_or_else(|| config.server.bind.clone());
             let _schedule = vitrine::jobs::schedule::start(store.clone(), config.clone()).await?;
+            let _hotfolders = vitrine::ingest::hotfolder::spawn(store.clone(), config.clone());
             let app = Application::build(config, store, &bind).await?;
             let host = bind.rsplit_once(':').map_or("127.0.0.1", |b| b.0);
             // The one line on stdout: scripts starting `serve --bind 127.0.0.1:0` read the port here.
@@ -548,6 +557,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !report.failed.is_empty() {
                 return Ok(ExitCode::from(1));
             }
+        }
+        Command::Token { command } => {
+            let tree = vitrine::store::load_tree(store.as_ref(), config.clone()).await?;
+            return token_cli::run(store.as_ref(), &tree, command).await;
         }
         Command::Release(args) => return change(store.as_ref(), &args, StateChange::Release).await,
         Command::Withdraw(args) => {

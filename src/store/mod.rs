@@ -10,10 +10,14 @@
 mod claims;
 mod job_runs;
 mod records;
+mod relatives;
 mod sql;
+mod tokens;
 mod validation;
 
+pub use relatives::{Relatives, RelativesStore};
 pub use sql::SqlStore;
+pub use tokens::{ApiToken, NewToken, TokenRefusal, TokenScope, TokenStore, TokenVerifyError};
 pub use validation::{
     Claim, ClaimRequest, ClaimedTask, HeldRecords, JobLock, JobRun, JobRunInstance, Participant,
     PreparedResult, RecordDiagnostics, RecordFailure, RuleCount, SaveOutcome, StoredFinding,
@@ -182,7 +186,7 @@ pub struct Item {
 
 /// The storage interface.
 #[async_trait]
-pub trait Store: ValidationStore + Send + Sync {
+pub trait Store: ValidationStore + TokenStore + RelativesStore + Send + Sync {
     /// Every domain.
     async fn domains(&self) -> Result<Vec<Domain>, StoreError>;
     /// Creates a domain.

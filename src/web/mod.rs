@@ -1,6 +1,7 @@
 //! The HTTP adapter (actix-web): routes, shared state, and the edges where protocol
 //! answers, credentials and overload become HTTP. Only this module knows actix.
 
+pub mod api;
 mod auth;
 mod home;
 mod oai;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Resumption token key.
     pub tokens: TokenKey,
+    /// The ingest API's rate limits.
+    pub api: api::ApiState,
     tree: RwLock<(Instant, Arc<DomainTree>)>,
 }
 
@@ -39,6 +42,7 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let tree = Arc::new(crate::store::load_tree(store.as_ref(), config.clone()).await?);
         Ok(AppState {
+            api: api::ApiState::new(&config),
             store,
             config,
             tokens,
@@ -72,7 +76,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/oai", web::get().to(oai::root_endpoint))
         .route("/oai", web::post().to(oai::root_endpoint_post))
         .route("/{dname}/oai", web::get().to(oai::endpoint))
-        .route("/{dname}/oai", web::post().to(oai::endpoint_post));
+        .route("/{dname}/oai", web::post().to(oai::endpoint_post))
+        .configure(api::routes);
 }
 
 pub use overload::Overload;

@@ -7,6 +7,8 @@ mod errors;
 mod flow_control;
 mod helpers;
 mod http;
+mod ingest_api;
+mod ingest_exports;
 mod record_states;
 mod storage;
 mod validator_job;
