@@ -2,15 +2,21 @@
 //! printed once when it is created (alone on stdout, so scripts can capture it) and kept
 //! only as a hash.
 
-use anyhow::{bail, Context};
-use clap::Subcommand;
+use super::{Context, Run};
+use crate::domain::{Datestamp, DomainTree};
+use crate::store::{Store, TokenScope};
+use anyhow::bail;
 use std::process::ExitCode;
-use vitrine::domain::{Datestamp, DomainTree};
-use vitrine::store::{Store, TokenScope};
 
-/// `vitrine token …`
-#[derive(Subcommand)]
-pub enum TokenCommand {
+/// `vitrine token`.
+#[derive(clap::Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    command: TokenCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum TokenCommand {
     /// Create a token and print it (once; only a hash is kept).
     Create {
         /// Domain the token is valid for (and every domain below it).
@@ -35,8 +41,16 @@ pub enum TokenCommand {
     },
 }
 
-/// Runs a token command.
-pub async fn run(
+#[async_trait::async_trait(?Send)]
+impl Run for TokenArgs {
+    async fn run(self, context: Context) -> anyhow::Result<ExitCode> {
+        let opened = context.open().await?;
+        let tree = opened.tree().await?;
+        run(opened.store.as_ref(), &tree, self.command).await
+    }
+}
+
+async fn run(
     store: &dyn Store,
     tree: &DomainTree,
     command: TokenCommand,
@@ -49,9 +63,7 @@ pub async fn run(
             name,
             expires,
         } => {
-            let target = tree.by_name(&domain).with_context(|| {
-                format!("no domain {domain}; create it with `vitrine domain add`")
-            })?;
+            let target = tree.require(&domain)?;
             let Some(scope) = TokenScope::parse(&scope) else {
                 bail!("scope {scope:?}: use ingest or read");
             };
