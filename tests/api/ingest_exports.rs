@@ -2,7 +2,7 @@
 //! of Goobi's modes, the confinement to the export folders, and the hotfolder.
 
 use crate::helpers::{fixtures, TestApp};
-use crate::ingest_api::{api_config, invalid_mets, json, problem, Api};
+use crate::ingest_helpers::{api_config, invalid_mets, json, problem, Api};
 use reqwest::Method;
 use serde_json::{json as object, Value};
 use std::path::Path;
@@ -165,7 +165,7 @@ async fn a_malformed_export_call_is_refused_precisely() {
 async fn without_export_folders_every_export_call_is_forbidden() {
     let app = TestApp::spawn().await;
     let token =
-        crate::ingest_api::token(&app, "ulb", vitrine::store::TokenScope::Ingest, None).await;
+        crate::ingest_helpers::token(&app, "ulb", vitrine::store::TokenScope::Ingest, None).await;
     let r = app
         .client
         .post(format!("{}/api/v1/domains/ulb/exports", app.address))

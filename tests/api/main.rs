@@ -9,6 +9,8 @@ mod helpers;
 mod http;
 mod ingest_api;
 mod ingest_exports;
+mod ingest_helpers;
+mod ingest_kill;
 mod record_states;
 mod storage;
 mod validator_job;
