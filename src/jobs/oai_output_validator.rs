@@ -25,7 +25,7 @@ use crate::schematron::{Class, Finding, Verdict};
 use crate::store::{
     Claim, ClaimRequest, ClaimedTask, HeldRecords, JobRun, JobRunInstance, Participant,
     PreparedResult, RecordFailure, Store, StoredFinding, StoredRepair, ValidationOutcome,
-    ValidationResult, ValidationTask,
+    ValidationTask,
 };
 use crate::validation::{mets_document, zvdd, ZVDD_RULES};
 use anyhow::{bail, Context};
@@ -633,8 +633,9 @@ fn validate_batch(tasks: &[ClaimedTask], tree: &DomainTree, public_url: &str) ->
             claimed
                 .task()
                 .map_err(anyhow::Error::from)
-                .and_then(|task| validate_task(&task, tree, public_url))
-                .map(|result| PreparedResult::for_claimed(result, claimed))
+                .and_then(|task| {
+                    validate_task(&task, tree, public_url).map(|r| r.prepare(claimed, &task))
+                })
                 .map_err(|e| RecordFailure {
                     record_id: claimed.record_id,
                     message: format!("{}: {e:#}", claimed.local_id),
@@ -661,6 +662,29 @@ fn class_name(class: Class) -> &'static str {
         Class::Error => "error",
         Class::Warn => "warn",
         Class::Info => "info",
+    }
+}
+
+/// The outcome of validating one record, with its zmets/zmods renderings.
+#[derive(Debug, Clone)]
+pub struct ValidationResult {
+    /// State, reason, findings and repairs.
+    pub outcome: ValidationOutcome,
+    /// The repaired METS (zmets) and its MODS (zmods), uncompressed; `None` when no
+    /// repair changed the METS: the zmets is the METS as stored, its zmods the MODS
+    /// stored with it.
+    pub repaired: Option<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl ValidationResult {
+    /// The result ready to be stored for `claimed`, compressed on this thread.
+    pub fn prepare(self, claimed: &ClaimedTask, task: &ValidationTask) -> PreparedResult {
+        match self.repaired {
+            None => PreparedResult::as_stored(claimed, self.outcome, &task.mets),
+            Some((zmets, zmods)) => {
+                PreparedResult::repaired(claimed, self.outcome, &zmets, zmods.as_deref())
+            }
+        }
     }
 }
 
@@ -700,8 +724,8 @@ pub fn validate_task(
     let (repairs, mut doc) =
         repair_in_place(doc, &context).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
     // Without repairs zmods is the MODS stored with the METS (`zmods: None`).
-    let (after, zmets, zmods) = if repairs.is_empty() {
-        (before.clone(), task.mets.clone(), None)
+    let (after, repaired) = if repairs.is_empty() {
+        (before.clone(), None)
     } else {
         let zmets = serialize(&mut doc).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
         drop(doc);
@@ -710,7 +734,7 @@ pub fn validate_task(
             .ok()
             .flatten()
             .map(String::into_bytes);
-        (schema.validate(&reparsed), zmets, zmods)
+        (schema.validate(&reparsed), Some((zmets, zmods)))
     };
     let same = |a: &Finding, b: &Finding| a.rule_id == b.rule_id && a.location == b.location;
     let stored = |f: &Finding, stage: &str, repaired: bool| StoredFinding {
@@ -757,7 +781,6 @@ pub fn validate_task(
         }
         Verdict::Valid => String::new(),
     };
-    let zmets_is_stored = repairs.is_empty();
     let outcome = ValidationOutcome {
         record_id: task.record_id,
         updated_at: task.updated_at,
@@ -775,10 +798,5 @@ pub fn validate_task(
             })
             .collect(),
     };
-    Ok(ValidationResult {
-        outcome,
-        zmets,
-        zmods,
-        zmets_is_stored,
-    })
+    Ok(ValidationResult { outcome, repaired })
 }
