@@ -11,26 +11,10 @@
 use super::compression::decompress;
 use super::error::StoreError;
 use super::sql::{in_list, Backend, SqlStore};
+use crate::domain::ValidationTask;
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
-
-/// A record waiting for validation, with what the repairs need.
-#[derive(Debug, Clone)]
-pub struct ValidationTask {
-    /// Record id.
-    pub record_id: i64,
-    /// Domain id.
-    pub domain_id: i64,
-    /// Local id.
-    pub local_id: String,
-    /// `updated_at` when claimed: a result is stored only if the record did not change since.
-    pub updated_at: i64,
-    /// The METS as stored (uncompressed).
-    pub mets: Vec<u8>,
-    /// Title of the parent record, when linked.
-    pub parent_title: Option<String>,
-}
 
 /// Which records a claim takes.
 #[derive(Debug, Clone)]

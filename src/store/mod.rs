@@ -24,7 +24,7 @@ mod results;
 mod sql;
 mod validation;
 
-pub use claims::{Claim, ClaimRequest, ClaimStore, ClaimedTask, HeldRecords, ValidationTask};
+pub use claims::{Claim, ClaimRequest, ClaimStore, ClaimedTask, HeldRecords};
 pub use compression::{compress, decompress};
 pub use disseminations::{DisseminationStore, Item, ListQuery};
 pub use domains::DomainStore;
@@ -33,14 +33,11 @@ pub use job_runs::{JobLock, JobRun, JobRunInstance, JobRunStore, Participant, Ru
 pub use records::{Payload, PutOutcome, PutRecord, RecordStatus, RecordStore, StateChange};
 pub use results::{PreparedResult, RecordFailure, ResultStore, SaveOutcome};
 pub use sql::{Backend, SqlStore};
-pub use validation::{
-    RecordDiagnostics, StoredFinding, StoredRepair, ValidationMark, ValidationOutcome,
-    ValidationStore,
-};
+pub use validation::{RecordDiagnostics, ValidationMark, ValidationStore};
 
 use crate::config::Config;
-pub use crate::domain::Domain;
 use crate::domain::DomainTree;
+pub use crate::domain::{Domain, StoredFinding, StoredRepair, ValidationOutcome, ValidationTask};
 use std::sync::Arc;
 
 /// The storage interface: every part of the store, as one object.

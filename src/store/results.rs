@@ -12,7 +12,7 @@ use super::disseminations::ZVDD_FORMATS;
 use super::error::StoreError;
 use super::job_runs::Participant;
 use super::sql::{in_list, placeholders, SqlStore, MAX_PARAMS};
-use super::validation::ValidationOutcome;
+use crate::domain::ValidationOutcome;
 use async_trait::async_trait;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use std::collections::{HashMap, HashSet};

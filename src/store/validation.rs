@@ -4,58 +4,10 @@
 
 use super::error::StoreError;
 use super::sql::{in_list, SqlStore};
+use crate::domain::{StoredFinding, StoredRepair};
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeMap;
-
-/// One stored finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredFinding {
-    /// `before` (in the METS as stored) or `after` (only in the repaired zmets).
-    pub stage: String,
-    /// Rule id.
-    pub rule_id: String,
-    /// `error`, `warn` or `info`.
-    pub class: String,
-    /// Message.
-    pub message: String,
-    /// XPath of the node.
-    pub location: String,
-    /// Whether a repair of the zmets fixed it.
-    pub repaired: bool,
-}
-
-/// One stored repair.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredRepair {
-    /// Rule answered.
-    pub rule_id: String,
-    /// XPath of the changed node.
-    pub xpath: String,
-    /// Before.
-    pub before: String,
-    /// After.
-    pub after: String,
-}
-
-/// What validating one record decided: its state and why, every finding and repair.
-#[derive(Debug, Clone)]
-pub struct ValidationOutcome {
-    /// Record id.
-    pub record_id: i64,
-    /// `updated_at` seen when claimed.
-    pub updated_at: i64,
-    /// `invalid`, `valid_warn` or `valid`.
-    pub state: String,
-    /// Classes and rule ids that decided the state.
-    pub reason: String,
-    /// Rule set version.
-    pub rule_set_version: String,
-    /// Every finding.
-    pub findings: Vec<StoredFinding>,
-    /// Every repair.
-    pub repairs: Vec<StoredRepair>,
-}
 
 /// What a record's last validation found, for `diag=true`.
 #[derive(Debug, Clone)]

@@ -4,8 +4,9 @@ use crate::helpers::{fixtures, open_store, TestApp, TEST_CONFIG};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vitrine::jobs::oai_output_validator::{run, validate_task, JobReport, Options, JOB};
+use vitrine::jobs::oai_output_validator::{prepare, run, JobReport, Options, JOB};
 use vitrine::store::{ClaimRequest, HeldRecords, PreparedResult, StateChange, Store};
+use vitrine::validation::record::validate_record;
 
 fn config() -> String {
     TEST_CONFIG
@@ -164,8 +165,8 @@ async fn a_record_that_changes_while_it_is_validated_stays_undefined_for_the_nex
     assert_eq!(claim.tasks.len(), 1);
     let tree = app.tree().await;
     let task = claim.tasks[0].task().unwrap();
-    let result = validate_task(&task, &tree, "http://127.0.0.1:8080").unwrap();
-    let prepared = result.prepare(&claim.tasks[0], &task);
+    let result = validate_record(&task, &tree, "http://127.0.0.1:8080").unwrap();
+    let prepared = prepare(result, &claim.tasks[0], &task);
     // Let go of the records (on PostgreSQL the claim's transaction locks them) and store
     // the result later, as a run restarted elsewhere would.
     let ids = claim.held.ids().to_vec();
@@ -651,8 +652,8 @@ async fn a_run_continuing_a_killed_one_leaves_alone_the_relatives_that_one_valid
         .iter()
         .map(|claimed| {
             let task = claimed.task().unwrap();
-            let result = validate_task(&task, &tree, "http://127.0.0.1:8080").unwrap();
-            result.prepare(claimed, &task)
+            let result = validate_record(&task, &tree, "http://127.0.0.1:8080").unwrap();
+            prepare(result, claimed, &task)
         })
         .collect();
     let saved = store
