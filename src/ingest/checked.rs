@@ -12,9 +12,9 @@
 
 use super::{prepare, IngestError};
 use crate::domain::DomainTree;
-use crate::store::{
-    PutOutcome, PutRecord, Store, StoreError, ValidationOutcome, ValidationResult, ValidationTask,
-};
+use crate::domain::{ValidationOutcome, ValidationTask};
+use crate::store::{ClaimRequest, PutOutcome, PutRecord, Store, StoreError};
+use crate::validation::record::ValidationResult;
 use crate::xml::ParseLimits;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -253,8 +253,8 @@ async fn check_and_store(
     {
         let result = match outcome {
             Ok(outcome) => {
-                if let Some(v) = &validation {
-                    to_save.push((record.domain_id, record.local_id.clone(), v.clone()));
+                if let (Some(v), Some(mets)) = (&validation, stored_mets(&record)) {
+                    to_save.push((record.domain_id, record.local_id.clone(), mets, v.clone()));
                 }
                 Ok(Ingested {
                     local_id: record.local_id,
@@ -279,22 +279,44 @@ async fn check_and_store(
         .collect()
 }
 
-/// Saves results of records just stored, under their stored id and change time (a
-/// record changed since by someone else keeps `undefined`).
+/// Saves results of records just stored: each record is claimed as the job claims it
+/// (on PostgreSQL a row lock, skipped when a validator run holds it) and its result
+/// stored only if the claimed METS is the one validated — a record changed since by
+/// someone else keeps `undefined` for the serve loop.
 async fn save(
     store: &dyn Store,
-    items: Vec<(i64, String, ValidationResult)>,
+    items: Vec<(i64, String, Vec<u8>, ValidationResult)>,
     now: i64,
 ) -> Result<(), StoreError> {
-    let mut results = Vec::with_capacity(items.len());
-    for (domain_id, local_id, mut result) in items {
-        if let Some(status) = store.record_status(domain_id, &local_id).await? {
-            result.outcome.record_id = status.id;
-            result.outcome.updated_at = status.updated_at;
-            results.push(result);
+    for (domain_id, local_id, mets, result) in items {
+        let Some(status) = store.record_status(domain_id, &local_id).await? else {
+            continue;
+        };
+        let claim = store
+            .claim(&ClaimRequest {
+                domain_ids: &[domain_id],
+                run_id: 0,
+                after: status.id - 1,
+                limit: 1,
+                wait: false,
+                worker: false,
+            })
+            .await?;
+        let Some(claimed) = claim.tasks.first().filter(|t| t.record_id == status.id) else {
+            continue;
+        };
+        let task = claimed.task()?;
+        if task.mets != mets {
+            continue;
         }
+        let mut result = result;
+        result.outcome.record_id = task.record_id;
+        result.outcome.updated_at = task.updated_at;
+        let prepared = crate::jobs::oai_output_validator::prepare(result, claimed, &task);
+        store
+            .save_claimed(claim.held, &[prepared], &[], None, now)
+            .await?;
     }
-    store.save_validations(&results, now).await?;
     Ok(())
 }
 
@@ -355,6 +377,15 @@ async fn validate_prepared(
     }
 }
 
+/// The METS of a prepared record, as it is stored (uncompressed).
+fn stored_mets(record: &PutRecord) -> Option<Vec<u8>> {
+    let mets = record
+        .payloads
+        .iter()
+        .find(|p| p.prefix == crate::formats::Format::Mets.prefix())?;
+    crate::store::decompress(&mets.compressed).ok()
+}
+
 /// The zmets validation of one prepared record.
 fn validate_record(
     record: &PutRecord,
@@ -366,19 +397,15 @@ fn validate_record(
         local_id: record.local_id.clone(),
         message,
     };
-    let mets = record
-        .payloads
-        .iter()
-        .find(|p| p.prefix == crate::formats::Format::Mets.prefix())
-        .ok_or_else(|| failed("the record has no METS".into()))?;
     let task = ValidationTask {
         record_id: 0,
         domain_id: record.domain_id,
         local_id: record.local_id.clone(),
         updated_at: 0,
-        mets: crate::store::decompress(&mets.compressed).map_err(|e| failed(e.to_string()))?,
+        mets: stored_mets(record)
+            .ok_or_else(|| failed("the record has no readable METS".into()))?,
         parent_title,
     };
-    crate::jobs::oai_output_validator::validate_task(&task, tree, public_url)
+    crate::validation::record::validate_record(&task, tree, public_url)
         .map_err(|e| failed(format!("{e:#}")))
 }

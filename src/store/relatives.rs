@@ -1,8 +1,8 @@
 //! The parent and children of a record by local id, for the record status the ingest API
 //! answers with (`GET /api/v1/domains/{dname}/records/{localId}`).
 
+use super::error::StoreError;
 use super::sql::SqlStore;
-use super::StoreError;
 use async_trait::async_trait;
 use sqlx::Row;
 

@@ -5,8 +5,8 @@
 //! with the hash of the secret in constant time, so neither the lookup nor the
 //! comparison tells an attacker how much of a guess was right.
 
+use super::error::StoreError;
 use super::sql::SqlStore;
-use super::StoreError;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use sqlx::Row;

@@ -2,6 +2,8 @@
 //! (`schematron/zvdd.sch`), compiled once, and validation of files as `vitrine validate`
 //! and Goobi script steps use it (METS files, or OAI-PMH GetRecord responses holding one).
 
+pub mod record;
+
 use crate::formats::METS_NS;
 use crate::schematron::{self, CompileError, CompileOptions, Report, Schema};
 use crate::xml::{parse, ParseError, ParseLimits};
