@@ -221,3 +221,33 @@ async fn the_hotfolder_imports_complete_files_and_moves_them_to_done_or_failed()
         "demo_mono_0002"
     );
 }
+
+#[tokio::test]
+async fn a_goobi_http_step_without_headers_sends_its_token_in_the_body() {
+    let api = Api::spawn("").await;
+    let folder = api.export_dir.path().join("Proc_2");
+    export_folder(&folder, &["demo_mono_0003"]);
+    let send = |body: Value| {
+        api.app
+            .client
+            .post(format!("{}/api/v1/domains/ulb/exports", api.app.address))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let r = send(object!({"path": "Proc_2"})).await.unwrap();
+    assert!(problem(r, 401).await["detail"]
+        .as_str()
+        .unwrap()
+        .contains("token"));
+    let r = send(object!({"path": "Proc_2", "token": "vit_1_wrong"}))
+        .await
+        .unwrap();
+    problem(r, 401).await;
+    assert_eq!(api.status("demo_mono_0003").await.0, 404);
+    let r = send(object!({"path": "Proc_2", "release": true, "token": api.token}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(r).await["created"], 1);
+}

@@ -29,24 +29,37 @@ pub async fn authorize(
     dname: &str,
     scope: TokenScope,
 ) -> Result<Authorized, Problem> {
-    let header = req
-        .headers()
-        .get(AUTHORIZATION)
-        .ok_or_else(|| {
-            Problem::unauthorized(
-                "this API needs a bearer token: send 'Authorization: Bearer vit_…' \
-                 (create one with `vitrine token create --domain D --scope ingest`)",
-            )
-        })?
+    let text = bearer(req)?.ok_or_else(|| {
+        Problem::unauthorized(
+            "this API needs a bearer token: send 'Authorization: Bearer vit_…' \
+             (create one with `vitrine token create --domain D --scope ingest`)",
+        )
+    })?;
+    authorize_token(state, text, dname, scope).await
+}
+
+/// The token of the `Authorization: Bearer …` header, if the request has the header.
+pub fn bearer(req: &HttpRequest) -> Result<Option<&str>, Problem> {
+    let Some(header) = req.headers().get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let header = header
         .to_str()
         .map_err(|_| Problem::unauthorized("the Authorization header is not readable text"))?;
-    let text = header
+    header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .ok_or_else(|| {
-            Problem::unauthorized("the Authorization header must read 'Bearer vit_…'")
-        })?;
+        .map(|t| Some(t.trim()))
+        .ok_or_else(|| Problem::unauthorized("the Authorization header must read 'Bearer vit_…'"))
+}
+
+/// As [`authorize`], for a token presented in another way (an export call's body).
+pub async fn authorize_token(
+    state: &AppState,
+    text: &str,
+    dname: &str,
+    scope: TokenScope,
+) -> Result<Authorized, Problem> {
     let now = chrono::Utc::now().timestamp();
     let token = match state.store.verify_token(text, now).await {
         Ok(token) => token,

@@ -4,7 +4,7 @@
 //! them — `..`, a symbolic link leading out, an absolute path elsewhere — is refused with
 //! 403 before anything is read. The answer lists every file like `vitrine import` does.
 
-use super::auth::authorize;
+use super::auth::{authorize_token, bearer};
 use super::body::{no_query, read_limited, require_json};
 use super::json;
 use super::problem::Problem;
@@ -28,6 +28,9 @@ struct ExportRequest {
     validate: Option<String>,
     #[serde(default)]
     reject_invalid: bool,
+    /// The bearer token, for workflow systems whose HTTP step cannot send headers.
+    #[serde(default)]
+    token: Option<String>,
 }
 
 /// Largest JSON body accepted.
@@ -42,15 +45,36 @@ pub async fn post(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let dname = path.into_inner();
-    let auth = authorize(&req, &state, &dname, TokenScope::Ingest).await?;
+    // With the header, the token is checked before the body is read; without it, the
+    // token may come in the body (Goobi's HTTP step sends a body, but no headers).
+    let header = bearer(&req)?;
+    let mut auth = match header {
+        Some(text) => Some(authorize_token(&state, text, &dname, TokenScope::Ingest).await?),
+        None => None,
+    };
     no_query(&req)?;
     require_json(&req)?;
     let body = read_limited(&req, payload, MAX_JSON).await?;
-    let request: ExportRequest = serde_json::from_slice(&body).map_err(|e| {
+    let parsed: Result<ExportRequest, _> = serde_json::from_slice(&body);
+    if auth.is_none() {
+        let token = parsed
+            .as_ref()
+            .ok()
+            .and_then(|r| r.token.clone())
+            .ok_or_else(|| {
+                Problem::unauthorized(
+                "this API needs a token: send 'Authorization: Bearer vit_…', or \"token\" in the \
+                 JSON body (create one with `vitrine token create --domain D --scope ingest`)",
+            )
+            })?;
+        auth = Some(authorize_token(&state, &token, &dname, TokenScope::Ingest).await?);
+    }
+    let auth = auth.ok_or_else(|| Problem::unauthorized("no token"))?;
+    let request: ExportRequest = parsed.map_err(|e| {
         Problem::bad_request(
             "malformed-json",
             format!(
-                "the body is not the expected JSON object {{\"path\", \"release\", \"validate\", \"reject_invalid\"}}: {e}"
+                "the body is not the expected JSON object {{\"path\", \"release\", \"validate\", \"reject_invalid\", \"token\"}}: {e}"
             ),
         )
         .with("line", e.line())
