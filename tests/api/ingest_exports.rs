@@ -91,7 +91,16 @@ async fn a_goobi_validated_export_refuses_the_invalid_record_with_its_findings()
         .as_array()
         .unwrap()
         .is_empty());
-    assert!(body["detail"].as_str().unwrap().contains("Proc_9"));
+    // The journal line names the export, the file, the rule and that nothing was stored.
+    let detail = body["detail"].as_str().unwrap();
+    for part in [
+        "Proc_9",
+        "demo_mono_0002.xml",
+        "METS-AP-Kap-",
+        "nothing was stored",
+    ] {
+        assert!(detail.contains(part), "{part} missing in {detail}");
+    }
     assert_eq!(api.status("demo_mono_0002").await.0, 404, "nothing stored");
 
     // Validated, not refused: stored with its findings in the answer.

@@ -158,15 +158,40 @@ pub async fn post(
         "files": listed,
     });
     if counts[3] > 0 {
+        let reasons: Vec<String> = results
+            .iter()
+            .filter_map(|f| {
+                let name = f.path.file_name().map_or_else(
+                    || f.path.display().to_string(),
+                    |n| n.to_string_lossy().to_string(),
+                );
+                f.result
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("{name}: {}", json::refused(e).detail()))
+            })
+            .take(5)
+            .collect();
+        let stored = if counts[3] == results.len() {
+            "nothing was stored"
+        } else {
+            "the other files were stored"
+        };
+        let more = if counts[3] > reasons.len() {
+            " | … (see files)"
+        } else {
+            ""
+        };
         let mut problem = Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "export-failed",
             "Some files were not imported",
             format!(
-                "{} of {} files of {} were not imported (see files); the others were stored",
+                "{} of {} files of {} were not imported ({stored}): {}{more}",
                 counts[3],
                 results.len(),
-                request.path
+                request.path,
+                reasons.join(" | "),
             ),
         );
         for key in [
