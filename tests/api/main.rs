@@ -13,5 +13,6 @@ mod ingest_helpers;
 mod ingest_kill;
 mod record_states;
 mod storage;
+mod token_cli;
 mod validator_job;
 mod verbs;
