@@ -9,6 +9,7 @@
 
 mod claims;
 mod job_runs;
+mod pages;
 mod records;
 mod sql;
 mod validation;
@@ -180,6 +181,15 @@ pub struct Item {
     pub body: Option<Vec<u8>>,
 }
 
+/// One page of a list with metadata (ListRecords).
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The items of the page, in keyset order.
+    pub items: Vec<Item>,
+    /// Whether items follow the page.
+    pub more: bool,
+}
+
 /// The storage interface.
 #[async_trait]
 pub trait Store: ValidationStore + Send + Sync {
@@ -216,6 +226,11 @@ pub trait Store: ValidationStore + Send + Sync {
     ) -> Result<bool, StoreError>;
     /// One page of a list.
     async fn list(&self, query: &ListQuery) -> Result<Vec<Item>, StoreError>;
+    /// One page of a list with metadata, bounded by `query.limit` items and by
+    /// `max_bytes` of (uncompressed) metadata: the page ends with the item whose metadata
+    /// reaches the budget, so a first item larger than the budget comes alone. Only the
+    /// metadata of the items on the page is read.
+    async fn page(&self, query: &ListQuery, max_bytes: u64) -> Result<Page, StoreError>;
     /// How many items the list selects in all (ignores `after` and `limit`).
     async fn count(&self, query: &ListQuery) -> Result<u64, StoreError>;
     /// One record in one format, within the domains in scope.
@@ -283,6 +298,15 @@ pub fn compress(bytes: &[u8]) -> Vec<u8> {
             _ => zstd::bulk::compress(bytes, 0).unwrap_or_default(),
         }
     })
+}
+
+/// The uncompressed size of a stored payload, from its frame header (without
+/// decompressing); the stored size for a frame that does not record it.
+pub fn decompressed_size(bytes: &[u8]) -> u64 {
+    match zstd::zstd_safe::get_frame_content_size(bytes) {
+        Ok(Some(size)) => size,
+        _ => bytes.len() as u64,
+    }
 }
 
 /// Decompresses a stored payload, with one reusable decompressor per thread.
