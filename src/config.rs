@@ -259,7 +259,12 @@ impl ServerConfig {
                 let addr: std::net::IpAddr = addr.trim().parse().map_err(|_| bad())?;
                 let max = if addr.is_ipv4() { 32 } else { 128 };
                 let prefix = match prefix {
-                    Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
+                    Some(p) => p
+                        .trim()
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|p| *p <= max)
+                        .ok_or_else(bad)?,
                     None => max,
                 };
                 Ok((addr.to_canonical(), prefix))
@@ -504,10 +509,9 @@ mod tests {
 
     #[test]
     fn domain_show_masks_the_basic_password() {
-        let config: Config = toml::from_str(
-            "[domains.zd.oai.auth]\nuser = \"rosetta\"\npassword = \"s3cret\"\n",
-        )
-        .unwrap();
+        let config: Config =
+            toml::from_str("[domains.zd.oai.auth]\nuser = \"rosetta\"\npassword = \"s3cret\"\n")
+                .unwrap();
         let shown = toml::to_string(&config.domain("zd").masked()).unwrap();
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("rosetta") && shown.contains(MASKED_PASSWORD));
@@ -515,8 +519,10 @@ mod tests {
 
     #[test]
     fn trusted_proxies_are_addresses_or_networks() {
-        let mut server = ServerConfig::default();
-        server.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "::1".into()];
+        let mut server = ServerConfig {
+            trusted_proxies: vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "::1".into()],
+            ..ServerConfig::default()
+        };
         let nets = server.trusted_proxy_networks().unwrap();
         assert_eq!(nets[1], ("10.0.0.0".parse().unwrap(), 8));
         assert_eq!(nets[2].1, 128);

@@ -70,9 +70,7 @@ pub fn response(
         Ok((verb, body)) => {
             let _ = w.write_event(Event::Start(BytesStart::new(verb)));
             out.append(body);
-            let _ = out
-                .writer()
-                .write_event(Event::End(BytesEnd::new(verb)));
+            let _ = out.writer().write_event(Event::End(BytesEnd::new(verb)));
         }
         Err(errors) => {
             for e in errors {

@@ -1,9 +1,9 @@
 //! GetRecord (§4.1): one record in one format; a deleted record answers with its header
 //! marked `status="deleted"` and no metadata.
 
+use super::document::Chunks;
 use super::error::{Code, OaiError};
 use super::{Endpoint, Failure};
-use super::document::Chunks;
 
 pub(super) async fn run(
     ep: &Endpoint<'_>,

@@ -4,13 +4,13 @@
 //! ListRecords pages are bounded by `oai.max_page_bytes` of metadata as well as by the
 //! page size (the protocol lets a page hold any number of records).
 
+use super::document::Chunks;
 use super::error::{Code, OaiError};
 use super::request::{ListStart, ListVerb};
 use super::resumption_token::TokenState;
 use super::{Endpoint, Failure};
 use crate::domain::{Datestamp, SetSpec};
 use crate::store::ListQuery;
-use super::document::Chunks;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 
 pub(super) async fn run(

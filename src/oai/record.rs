@@ -4,12 +4,12 @@
 
 use super::document::Chunks;
 use super::envelope::text_element;
-use std::borrow::Cow;
 use super::Endpoint;
 use crate::domain::{Datestamp, SetSpec};
 use crate::store::Item;
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 use quick_xml::Writer;
+use std::borrow::Cow;
 
 /// What a `set` argument selects within an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,7 +49,7 @@ pub fn unlocked(req: &HttpRequest, tree: &DomainTree, endpoint: i64) -> Vec<i64>
 /// case-insensitive (RFC 9110 §11.1), so `basic` and `BASIC` count too.
 fn credentials(req: &HttpRequest) -> Option<(String, String)> {
     let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, encoded) = value.split_once(|c: char| c == ' ' || c == '\t')?;
+    let (scheme, encoded) = value.split_once([' ', '\t'])?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }

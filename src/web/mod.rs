@@ -44,7 +44,9 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let tree = Arc::new(crate::store::load_tree(store.as_ref(), config.clone()).await?);
         let proxies = origin::TrustedProxies::new(config.server.trusted_proxy_networks()?);
-        let in_flight = Arc::new(Semaphore::new(kib(config.server.max_response_bytes) as usize));
+        let in_flight = Arc::new(Semaphore::new(
+            kib(config.server.max_response_bytes) as usize
+        ));
         Ok(AppState {
             store,
             config,

@@ -42,15 +42,21 @@ fn in_network(addr: IpAddr, net: IpAddr, prefix: u8) -> bool {
 
 /// `scheme://host` of the request as the client addressed it.
 pub fn origin(req: &HttpRequest, trusted: &TrustedProxies) -> String {
-    if req.peer_addr().is_some_and(|peer| trusted.trusts(peer.ip())) {
+    if req
+        .peer_addr()
+        .is_some_and(|peer| trusted.trusts(peer.ip()))
+    {
         let info = req.connection_info();
         return format!("{}://{}", info.scheme(), info.host());
     }
-    let scheme = req.uri().scheme_str().unwrap_or(if req.app_config().secure() {
-        "https"
-    } else {
-        "http"
-    });
+    let scheme = req
+        .uri()
+        .scheme_str()
+        .unwrap_or(if req.app_config().secure() {
+            "https"
+        } else {
+            "http"
+        });
     let host = req
         .headers()
         .get(HOST)

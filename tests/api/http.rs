@@ -258,7 +258,11 @@ async fn domain_show_masks_the_basic_password() {
             .env_remove("VITRINE_LOG")
             .output()
             .expect("run vitrine");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let shown = vitrine(&["domain", "show", "zd"]);
@@ -267,5 +271,8 @@ async fn domain_show_masks_the_basic_password() {
     assert!(shown.contains("password = \"********\""), "{shown}");
     vitrine(&["domain", "set", "zd", "oai.auth.password", "n3w-secret"]);
     let shown = vitrine(&["domain", "show", "zd"]);
-    assert!(!shown.contains("n3w-secret") && !shown.contains("s3cret"), "{shown}");
+    assert!(
+        !shown.contains("n3w-secret") && !shown.contains("s3cret"),
+        "{shown}"
+    );
 }

@@ -35,7 +35,10 @@ async fn a_page_ends_early_once_its_metadata_reaches_the_byte_budget() {
     app.import_demo().await;
     let (pages, cursors) = pages(&app).await;
     assert!(pages.len() > 4, "pages of at most a few records: {pages:?}");
-    assert!(pages.iter().all(|p| (1..10).contains(&p.len())), "{pages:?}");
+    assert!(
+        pages.iter().all(|p| (1..10).contains(&p.len())),
+        "{pages:?}"
+    );
     let all: Vec<&String> = pages.iter().flatten().collect();
     let mut unique = all.clone();
     unique.sort();
@@ -69,7 +72,10 @@ async fn a_record_larger_than_the_byte_budget_comes_alone() {
 fn large_record(dir: &std::path::Path, id: &str, bytes: usize) -> std::path::PathBuf {
     let text = std::fs::read_to_string(fixtures().join("main/demo_mono_0001.xml")).unwrap();
     let text = text.replace("demo_mono_0001", id);
-    let note = format!("<mods:note>{}</mods:note>\n", "Lorem ipsum dolor sit amet. ".repeat(20_000));
+    let note = format!(
+        "<mods:note>{}</mods:note>\n",
+        "Lorem ipsum dolor sit amet. ".repeat(20_000)
+    );
     let notes = note.repeat(bytes / note.len() + 1);
     let at = text.find("</mods:mods>").expect("a MODS section");
     let path = dir.join(format!("{id}.xml"));
@@ -79,9 +85,8 @@ fn large_record(dir: &std::path::Path, id: &str, bytes: usize) -> std::path::Pat
 
 #[tokio::test]
 async fn responses_beyond_the_memory_budget_get_503_with_retry_after() {
-    let config = format!(
-        "[server]\nmax_response_bytes = 1048576\nretry_after_seconds = 3\n{TEST_CONFIG}"
-    );
+    let config =
+        format!("[server]\nmax_response_bytes = 1048576\nretry_after_seconds = 3\n{TEST_CONFIG}");
     let app = TestApp::spawn_with(&config).await;
     app.import_demo().await;
     let dir = tempfile::tempdir().unwrap();
@@ -110,7 +115,10 @@ async fn responses_beyond_the_memory_budget_get_503_with_retry_after() {
             assert_eq!(x.count("//mets:mets"), 1);
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "memory never freed");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "memory never freed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

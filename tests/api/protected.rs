@@ -8,8 +8,9 @@ const USER: &str = "rosetta";
 const PASSWORD: &str = "s3cret";
 
 async fn protected_zd() -> TestApp {
-    let config =
-        format!("{TEST_CONFIG}\n[domains.zd.oai.auth]\nuser = \"{USER}\"\npassword = \"{PASSWORD}\"\n");
+    let config = format!(
+        "{TEST_CONFIG}\n[domains.zd.oai.auth]\nuser = \"{USER}\"\npassword = \"{PASSWORD}\"\n"
+    );
     let app = TestApp::spawn_with(&config).await;
     app.import_demo().await;
     app
@@ -46,7 +47,13 @@ async fn harvest(
         .first()
         .map(|s| s.parse().unwrap());
     while let Some(token) = x.token().filter(|t| !t.is_empty()) {
-        x = oai(app, path, &[("verb", verb), ("resumptionToken", &token)], auth).await;
+        x = oai(
+            app,
+            path,
+            &[("verb", verb), ("resumptionToken", &token)],
+            auth,
+        )
+        .await;
         ids.extend(x.all("//o:header/o:identifier"));
     }
     (ids, size)
@@ -65,13 +72,21 @@ async fn anonymous_clients_of_an_ancestor_see_nothing_of_a_protected_sub_domain(
         CREDENTIALS,
     )
     .await;
-    assert_eq!(zd.len(), 8, "the sub-domain's own endpoint serves its records");
+    assert_eq!(
+        zd.len(),
+        8,
+        "the sub-domain's own endpoint serves its records"
+    );
     assert!(zd.iter().any(|id| id == ZD_RECORD));
 
     let list = [("verb", "ListIdentifiers"), ("metadataPrefix", "oai_dc")];
     let (root, size) = harvest(&app, "/oai", &list, None).await;
     assert_eq!(root.len(), 26, "only the root domain's own records");
-    assert_eq!(size, Some(26), "completeListSize counts only what the client sees");
+    assert_eq!(
+        size,
+        Some(26),
+        "completeListSize counts only what the client sees"
+    );
     assert!(root.iter().all(|id| !zd.contains(id)));
     let (records, _) = harvest(
         &app,
@@ -86,7 +101,11 @@ async fn anonymous_clients_of_an_ancestor_see_nothing_of_a_protected_sub_domain(
         let x = oai(
             &app,
             "/oai",
-            &[("verb", "ListIdentifiers"), ("metadataPrefix", "oai_dc"), ("set", set)],
+            &[
+                ("verb", "ListIdentifiers"),
+                ("metadataPrefix", "oai_dc"),
+                ("set", set),
+            ],
             None,
         )
         .await;
@@ -95,7 +114,11 @@ async fn anonymous_clients_of_an_ancestor_see_nothing_of_a_protected_sub_domain(
     let x = oai(
         &app,
         "/oai",
-        &[("verb", "GetRecord"), ("identifier", ZD_RECORD), ("metadataPrefix", "oai_dc")],
+        &[
+            ("verb", "GetRecord"),
+            ("identifier", ZD_RECORD),
+            ("metadataPrefix", "oai_dc"),
+        ],
         None,
     )
     .await;
@@ -109,10 +132,16 @@ async fn anonymous_clients_of_an_ancestor_see_nothing_of_a_protected_sub_domain(
     .await;
     assert_eq!(x.errors(), vec!["idDoesNotExist"]);
     let x = oai(&app, "/oai", &[("verb", "ListSets")], None).await;
-    assert!(!x.all("//o:setSpec").iter().any(|s| s == "zd" || s.starts_with("zd:")));
+    assert!(!x
+        .all("//o:setSpec")
+        .iter()
+        .any(|s| s == "zd" || s.starts_with("zd:")));
 
     let home = app.get("/", &[]).await.text().await.unwrap();
-    assert!(!home.contains("/zd/oai"), "the start page does not advertise it");
+    assert!(
+        !home.contains("/zd/oai"),
+        "the start page does not advertise it"
+    );
 }
 
 #[tokio::test]
@@ -125,7 +154,11 @@ async fn the_sub_domains_credentials_open_its_records_through_the_ancestors_endp
     let (zd, _) = harvest(
         &app,
         "/oai",
-        &[("verb", "ListIdentifiers"), ("metadataPrefix", "oai_dc"), ("set", "zd")],
+        &[
+            ("verb", "ListIdentifiers"),
+            ("metadataPrefix", "oai_dc"),
+            ("set", "zd"),
+        ],
         CREDENTIALS,
     )
     .await;
@@ -133,7 +166,11 @@ async fn the_sub_domains_credentials_open_its_records_through_the_ancestors_endp
     let x = oai(
         &app,
         "/oai",
-        &[("verb", "GetRecord"), ("identifier", ZD_RECORD), ("metadataPrefix", "oai_dc")],
+        &[
+            ("verb", "GetRecord"),
+            ("identifier", ZD_RECORD),
+            ("metadataPrefix", "oai_dc"),
+        ],
         CREDENTIALS,
     )
     .await;
@@ -163,7 +200,10 @@ async fn a_token_issued_with_credentials_serves_no_anonymous_client() {
     let list = [("verb", "ListIdentifiers"), ("metadataPrefix", "oai_dc")];
     let first = oai(&app, "/oai", &list, CREDENTIALS).await;
     let token = first.token().expect("a first page of 10");
-    let next = [("verb", "ListIdentifiers"), ("resumptionToken", token.as_str())];
+    let next = [
+        ("verb", "ListIdentifiers"),
+        ("resumptionToken", token.as_str()),
+    ];
     let x = oai(&app, "/oai", &next, None).await;
     assert_eq!(x.errors(), vec!["badResumptionToken"]);
     assert_eq!(x.count("//o:header"), 0);
@@ -175,7 +215,10 @@ async fn a_token_issued_with_credentials_serves_no_anonymous_client() {
     let x = oai(
         &app,
         "/oai",
-        &[("verb", "ListIdentifiers"), ("resumptionToken", anonymous.as_str())],
+        &[
+            ("verb", "ListIdentifiers"),
+            ("resumptionToken", anonymous.as_str()),
+        ],
         CREDENTIALS,
     )
     .await;
