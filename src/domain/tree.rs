@@ -116,6 +116,17 @@ impl DomainTree {
             .collect()
     }
 
+    /// The domain whose credentials guard the endpoint of `id`: the nearest protected
+    /// domain among `id` and its ancestors (a protected domain's sub-domains are covered
+    /// by its credentials unless they have their own).
+    pub fn guard(&self, id: i64) -> Option<i64> {
+        self.lineage(id)
+            .iter()
+            .rev()
+            .map(|d| d.id)
+            .find(|d| self.is_protected(*d))
+    }
+
     fn is_protected(&self, id: i64) -> bool {
         self.config_ref(id).is_some_and(|c| c.oai.auth.is_some())
     }
@@ -334,5 +345,8 @@ mod tests {
         assert_eq!(t.visible_scope(1, &[]), Some(vec![1, 4]));
         assert_eq!(t.visible_scope(1, &[2]), None);
         assert_eq!(t.visible_subtree(2, &[]), vec![2, 3]);
+        assert_eq!(t.guard(3), Some(2), "zd1 is covered by zd's credentials");
+        assert_eq!(t.guard(2), Some(2));
+        assert_eq!(t.guard(4), None);
     }
 }

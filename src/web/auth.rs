@@ -9,7 +9,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-/// `None` when the request may pass; else the 401 response.
+/// `None` when the request may pass `config`'s credentials (those of the endpoint's
+/// domain or of its nearest protected ancestor); else the 401 response.
 pub fn check(req: &HttpRequest, config: &DomainConfig, dname: &str) -> Option<HttpResponse> {
     let expected = config.oai.auth.as_ref()?;
     if credentials(req).is_some_and(|given| opens(&given, expected)) {

@@ -100,8 +100,10 @@ async fn serve(
                 dname.unwrap_or("(root)")
             ));
     };
-    if let Some(denied) = auth::check(req, &tree.config(domain.id), domain.name.as_str()) {
-        return denied;
+    if let Some(guard) = tree.guard(domain.id) {
+        if let Some(denied) = auth::check(req, &tree.config(guard), domain.name.as_str()) {
+            return denied;
+        }
     }
     let unlocked = auth::unlocked(req, &tree, domain.id);
     let base_url = format!("{}{}", origin::origin(req, &state.proxies), req.path());

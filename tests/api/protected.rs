@@ -224,3 +224,24 @@ async fn a_token_issued_with_credentials_serves_no_anonymous_client() {
     .await;
     assert_eq!(x.errors(), vec!["badResumptionToken"]);
 }
+
+#[tokio::test]
+async fn the_endpoint_of_a_protected_domains_sub_domain_needs_its_credentials_too() {
+    let config = format!(
+        "{TEST_CONFIG}\n[domains.ulb.oai.auth]\nuser = \"{USER}\"\npassword = \"{PASSWORD}\"\n"
+    );
+    let app = TestApp::spawn_with(&config).await;
+    app.import_demo().await;
+    let identify = [("verb", "Identify")];
+    assert_eq!(app.get("/zd/oai", &identify).await.status(), 401);
+    let x = oai(&app, "/zd/oai", &identify, CREDENTIALS).await;
+    assert!(x.errors().is_empty());
+    let (zd, _) = harvest(
+        &app,
+        "/zd/oai",
+        &[("verb", "ListIdentifiers"), ("metadataPrefix", "oai_dc")],
+        CREDENTIALS,
+    )
+    .await;
+    assert_eq!(zd.len(), 8);
+}
