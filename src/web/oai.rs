@@ -10,6 +10,7 @@ use actix_web::http::header::{ContentType, HeaderValue, CONTENT_TYPE, RETRY_AFTE
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// GET on the root domain's endpoint.
 pub async fn root_endpoint(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -118,10 +119,39 @@ async fn serve(
         unlocked: &unlocked,
         max_page_bytes: state.config.oai.max_page_bytes,
     };
+    // A ListRecords page is read into memory before it is sent: its budget is taken
+    // first, so that concurrent pages cannot together read more than the memory allows.
+    let lists_records = args.iter().any(|(k, v)| k == "verb" && v == "ListRecords");
+    let reserved = if lists_records {
+        let page = super::kib(state.config.oai.max_page_bytes).min(capacity(state));
+        match state.in_flight.clone().try_acquire_many_owned(page) {
+            Ok(permit) => Some(permit),
+            Err(_) => return busy(state, u64::from(page) * 1024),
+        }
+    } else {
+        None
+    };
     match respond(&endpoint, &args).await {
-        Ok(document) => send(state, document),
+        Ok(document) => send(state, document, reserved),
         Err(e) => super::home::unavailable(state, &e),
     }
+}
+
+/// `server.max_response_bytes` in KiB.
+fn capacity(state: &AppState) -> u32 {
+    super::kib(state.config.server.max_response_bytes)
+}
+
+/// 503 with Retry-After: the memory for responses is taken by others.
+fn busy(state: &AppState, bytes: u64) -> HttpResponse {
+    tracing::warn!(bytes, "response memory exhausted; answering 503");
+    HttpResponse::ServiceUnavailable()
+        .insert_header((
+            RETRY_AFTER,
+            state.config.server.retry_after_seconds.to_string(),
+        ))
+        .content_type(ContentType::plaintext())
+        .body("vitrine is busy sending other large responses; retry later\n")
 }
 
 /// Bytes handed to the connection at a time: a large record goes out in slices of its
@@ -130,19 +160,39 @@ const SLICE: usize = 64 * 1024;
 
 /// Sends a response document as a stream of its chunks, holding its share of
 /// `server.max_response_bytes` until it is sent (or the client goes away); when that
-/// share is not free, 503 with Retry-After.
-fn send(state: &AppState, document: Document) -> HttpResponse {
+/// share is not free, 503 with Retry-After. `reserved` is memory taken before the
+/// document was made; it is adjusted to the document's size.
+fn send(
+    state: &AppState,
+    document: Document,
+    reserved: Option<OwnedSemaphorePermit>,
+) -> HttpResponse {
     let len = document.len() as u64;
-    let wanted = super::kib(len).min(super::kib(state.config.server.max_response_bytes));
-    let Ok(permit) = state.in_flight.clone().try_acquire_many_owned(wanted) else {
-        tracing::warn!(bytes = len, "response memory exhausted; answering 503");
-        return HttpResponse::ServiceUnavailable()
-            .insert_header((
-                RETRY_AFTER,
-                state.config.server.retry_after_seconds.to_string(),
-            ))
-            .content_type(ContentType::plaintext())
-            .body("vitrine is busy sending other large responses; retry later\n");
+    let wanted = super::kib(len).min(capacity(state)) as usize;
+    let permit = match reserved {
+        Some(mut permit) if permit.num_permits() >= wanted => {
+            // Give back what the document does not need.
+            drop(permit.split(permit.num_permits() - wanted));
+            permit
+        }
+        Some(mut permit) => {
+            let more = (wanted - permit.num_permits()) as u32;
+            match state.in_flight.clone().try_acquire_many_owned(more) {
+                Ok(extra) => {
+                    permit.merge(extra);
+                    permit
+                }
+                Err(_) => return busy(state, len),
+            }
+        }
+        None => match state
+            .in_flight
+            .clone()
+            .try_acquire_many_owned(wanted as u32)
+        {
+            Ok(permit) => permit,
+            Err(_) => return busy(state, len),
+        },
     };
     let slices = document.into_chunks().into_iter().flat_map(|chunk| {
         let chunk = Bytes::from(chunk);
