@@ -101,7 +101,8 @@ def main():
     db = os.path.join(work, f"vitrine-{os.getpid()}.db")
     database = ["--database", f"sqlite://{db}"]
     env = dict(os.environ, VITRINE_DOMAINS__ULB__PAGE_SIZE="100")
-    subprocess.run([args.bin, *database, "domain", "add", "ulb", "--name", "ULB"], check=True, env=env)
+    subprocess.run([args.bin, *database, "domain", "add", "ulb", "--name", "ULB"], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
     started = time.time()
     subprocess.run([args.bin, *database, "import", "--domain", "ulb", "--release", records], check=True, env=env,
                    stdout=subprocess.DEVNULL)
