@@ -19,16 +19,18 @@ mod disseminations;
 mod domains;
 mod error;
 mod job_runs;
+mod pages;
 mod records;
 mod results;
 mod sql;
 mod validation;
 
 pub use claims::{Claim, ClaimRequest, ClaimStore, ClaimedTask, HeldRecords};
-pub use compression::{compress, decompress};
+pub use compression::{compress, decompress, decompressed_size};
 pub use disseminations::{DisseminationStore, Item, ListQuery};
 pub use domains::DomainStore;
 pub use error::StoreError;
+pub use pages::{Page, PageStore};
 pub use job_runs::{JobLock, JobRun, JobRunInstance, JobRunStore, Participant, RuleCount};
 pub use records::{Payload, PutOutcome, PutRecord, RecordStatus, RecordStore, StateChange};
 pub use results::{PreparedResult, RecordFailure, ResultStore, SaveOutcome};
@@ -45,6 +47,7 @@ pub trait Store:
     DomainStore
     + RecordStore
     + DisseminationStore
+    + PageStore
     + ValidationStore
     + JobRunStore
     + ClaimStore
@@ -58,6 +61,7 @@ impl<T> Store for T where
     T: DomainStore
         + RecordStore
         + DisseminationStore
+        + PageStore
         + ValidationStore
         + JobRunStore
         + ClaimStore

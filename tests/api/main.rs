@@ -7,6 +7,8 @@ mod errors;
 mod flow_control;
 mod helpers;
 mod http;
+mod pages;
+mod protected;
 mod record_states;
 mod storage;
 mod validator_job;
