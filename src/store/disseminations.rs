@@ -211,7 +211,7 @@ fn scope_clause(sql: &mut String, column: &str, ids: Option<&[i64]>, next: &mut 
 }
 
 /// The WHERE clause shared by `list` and `count`, with its bind values.
-fn list_filter(query: &ListQuery, keyset: bool) -> (String, Vec<FilterValue>) {
+pub(super) fn list_filter(query: &ListQuery, keyset: bool) -> (String, Vec<FilterValue>) {
     let mut sql = String::from(" WHERE d.prefix = $1 AND d.datestamp <= $2");
     let mut values = vec![
         FilterValue::Text(query.prefix.clone()),
@@ -256,12 +256,12 @@ fn list_filter(query: &ListQuery, keyset: bool) -> (String, Vec<FilterValue>) {
     (sql, values)
 }
 
-enum FilterValue {
+pub(super) enum FilterValue {
     Int(i64),
     Text(String),
 }
 
-fn bind_all<'q>(
+pub(super) fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     values: Vec<FilterValue>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
@@ -284,7 +284,7 @@ fn parse_set_specs(text: &str) -> Vec<(i64, String)> {
         .collect()
 }
 
-fn item_from_row(row: &AnyRow, with_body: bool) -> Result<Item, StoreError> {
+pub(super) fn item_from_row(row: &AnyRow, with_body: bool) -> Result<Item, StoreError> {
     let deleted: i64 = row.try_get("deleted")?;
     let body = if with_body && deleted == 0 {
         let compressed: Option<Vec<u8>> = row.try_get("body")?;

@@ -20,6 +20,7 @@ mod disseminations;
 mod domains;
 mod error;
 mod job_runs;
+mod pages;
 mod records;
 mod relatives;
 mod results;
@@ -28,11 +29,12 @@ mod tokens;
 mod validation;
 
 pub use claims::{Claim, ClaimRequest, ClaimStore, ClaimedTask, HeldRecords};
-pub use compression::{compress, decompress};
+pub use compression::{compress, decompress, decompressed_size};
 pub use disseminations::{DisseminationStore, Item, ListQuery};
 pub use domains::DomainStore;
 pub use error::StoreError;
 pub use job_runs::{JobLock, JobRun, JobRunInstance, JobRunStore, Participant, RuleCount};
+pub use pages::{Page, PageStore};
 pub use records::{Payload, PutOutcome, PutRecord, RecordStatus, RecordStore, StateChange};
 pub use relatives::{Relatives, RelativesStore};
 pub use results::{PreparedResult, RecordFailure, ResultStore, SaveOutcome};
@@ -50,6 +52,7 @@ pub trait Store:
     DomainStore
     + RecordStore
     + DisseminationStore
+    + PageStore
     + ValidationStore
     + JobRunStore
     + ClaimStore
@@ -65,6 +68,7 @@ impl<T> Store for T where
     T: DomainStore
         + RecordStore
         + DisseminationStore
+        + PageStore
         + ValidationStore
         + JobRunStore
         + ClaimStore

@@ -1,5 +1,5 @@
-//! The start page (which endpoints exist), the health check, and the 503 answer used
-//! when the database fails.
+//! The start page (which endpoints exist, protected ones only for clients holding their
+//! credentials), the health check, and the 503 answer used when the database fails.
 
 use super::AppState;
 use actix_web::http::header::RETRY_AFTER;
@@ -12,9 +12,11 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
         Ok(tree) => tree,
         Err(e) => return unavailable(&state, &e),
     };
-    let base = {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
+    let base = super::origin::origin(&req, &state.proxies);
+    // Protected domains are listed only to clients that sent their credentials.
+    let visible = match tree.root() {
+        Some(root) => tree.visible_subtree(root.id, &super::auth::unlocked(&req, &tree, root.id)),
+        None => Vec::new(),
     };
     let page = html! {
         (DOCTYPE)
@@ -26,7 +28,7 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
                 table {
                     thead { tr { th { "Domain" } th { "Title" } th { "OAI-PMH endpoint" } } }
                     tbody {
-                        @for domain in tree.all() {
+                        @for domain in tree.all().iter().filter(|d| visible.contains(&d.id)) {
                             @let url = if domain.parent_id.is_none() {
                                 format!("{base}/oai")
                             } else {

@@ -11,6 +11,8 @@ mod ingest_api;
 mod ingest_exports;
 mod ingest_helpers;
 mod ingest_kill;
+mod pages;
+mod protected;
 mod record_states;
 mod storage;
 mod token_cli;
