@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -137,6 +138,7 @@ def main():
             server.wait()
         if pg_db:
             subprocess.run(["psql", args.postgres_url, "-qc", f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'])
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
