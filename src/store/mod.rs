@@ -57,19 +57,7 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: DomainStore
-        + RecordStore
-        + DisseminationStore
-        + PageStore
-        + ValidationStore
-        + JobRunStore
-        + ClaimStore
-        + ResultStore
-        + Send
-        + Sync
-{
-}
+impl Store for SqlStore {}
 
 /// Opens the store named by `url` (`sqlite://PATH`, `postgres://…`), creating the SQLite
 /// file and its folder when missing, and applies the migrations.
