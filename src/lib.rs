@@ -19,3 +19,4 @@ pub mod store;
 pub mod validation;
 pub mod web;
 pub mod xml;
+pub mod xpath;
