@@ -115,7 +115,14 @@ impl<'s> Builder<'s> {
         }
         let bad =
             |e: String| CompileError::new(line, construct, format!("bad XPath '{source}': {e}"));
-        let tree = xpath::parse(source).map_err(|e| bad(e.to_string()))?;
+        let tree = xpath::parse(source).map_err(|e| match e.construct {
+            Some(construct) => CompileError::new(
+                line,
+                construct,
+                format!("'{source}' uses XPath 2.0 {construct}, which the engine does not run yet"),
+            ),
+            None => bad(e.to_string()),
+        })?;
         XPathExpr::compile(source).map_err(bad)?;
         for call in tree.calls() {
             check_call(call, &self.fn_prefixes)

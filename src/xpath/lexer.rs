@@ -80,6 +80,9 @@ pub(crate) fn lex(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
                 i += 1;
                 continue;
             }
+            '(' if next == Some(':') => {
+                return Err(SyntaxError::xpath2(start, "comment (: … :)"));
+            }
             '(' => Tok::LParen,
             ')' => Tok::RParen,
             '[' => Tok::LBracket,

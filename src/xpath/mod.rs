@@ -11,7 +11,11 @@
 //! answer with certainty at run time it answers with `None`, leaving the expression to
 //! libxml2 (`crate::xml::xpath`), which stays the fallback.
 //!
-//! Files: `lexer.rs` (tokens), `parser.rs` (grammar), `ast.rs` (the tree), `query.rs`
+//! An expression written for XPath 2.0 is refused with the name of the construct it
+//! uses ([`SyntaxError::construct`]).
+//!
+//! Files: `lexer.rs` (tokens), `parser.rs` (grammar), `xpath2.rs` (recognising XPath
+//! 2.0 constructs), `ast.rs` (the tree), `query.rs`
 //! (walks), `display.rs` (text), `bind.rs` (names and rewrites), `eval.rs` (paths and
 //! operators), `functions.rs` (the core library), `axes.rs`, `value.rs` (conversions
 //! and comparisons).
@@ -27,6 +31,7 @@ mod lexer;
 mod parser;
 mod query;
 mod value;
+mod xpath2;
 
 pub use ast::{
     ArithOp, Axis, Call, CmpOp, Expr, Func, NameTest, Path, QName, Start, Step, Test, Var,

@@ -7,6 +7,7 @@
 use super::ast::{ArithOp, Axis, Call, CmpOp, Expr, NameTest, Path, QName, Start, Step, Test, Var};
 use super::error::SyntaxError;
 use super::lexer::{lex, Tok};
+use super::xpath2::construct_at;
 
 /// A binary operator of the comparison and arithmetic levels.
 #[derive(Clone, Copy)]
@@ -57,6 +58,11 @@ impl Parser<'_> {
     }
 
     fn error_at(&self, offset: usize, message: &str) -> SyntaxError {
+        if let Some(i) = self.toks.iter().position(|t| t.1 == offset) {
+            if let Some(construct) = construct_at(&self.toks, i) {
+                return SyntaxError::xpath2(offset, construct);
+            }
+        }
         let near: String = self.src[offset..].chars().take(20).collect();
         if near.is_empty() {
             SyntaxError::new(offset, format!("{message} at the end"))
@@ -430,5 +436,30 @@ mod tests {
         assert!(parse("bogus::x").unwrap_err().to_string().contains("axis"));
         assert!(parse("").is_err());
         assert!(parse("f(a b)").is_err());
+    }
+
+    #[test]
+    fn xpath_2_constructs_are_named() {
+        for (src, construct) in [
+            ("if (a) then b else c", "if … then … else"),
+            ("for $x in a return $x", "for … return"),
+            ("every $x in a satisfies $x", "some/every … satisfies"),
+            ("count(1 to 3)", "range (to)"),
+            ("(a, b)", "sequence constructor (a, b)"),
+            ("a = ()", "empty sequence ()"),
+            ("a except b", "except/intersect"),
+            ("@x eq 'y'", "value comparison (eq, ne, lt, le, gt, ge)"),
+            ("a is b", "node comparison (is)"),
+            ("a << b", "node order comparison (<< or >>)"),
+            ("@x castable as xs:date", "cast/castable/treat as"),
+            (". instance of element()", "instance of"),
+            ("a/replace(., 'x', 'y')", "function call as a path step"),
+            ("//element()", "kind test"),
+            ("a (: note :)", "comment (: … :)"),
+        ] {
+            let e = parse(src).unwrap_err();
+            assert_eq!(e.construct, Some(construct), "{src}: {e}");
+        }
+        assert_eq!(parse("a/to | b/eq").map(|_| ()), Ok(()));
     }
 }
