@@ -163,3 +163,49 @@ fn core_function(name: &str, n: usize) -> Option<Func> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xpath::parse;
+
+    fn bound(src: &str) -> Result<Expr, String> {
+        let ns = |p: &str| (p == "m").then(|| "urn:m".to_string());
+        let var = |v: &str| (v == "v").then_some(3);
+        let host = |uri: &str, local: &str| uri.is_empty() && local == "matches";
+        let mut e = parse(src).unwrap();
+        e.bind(&Bindings {
+            namespace: &ns,
+            variable: &var,
+            host_function: &host,
+        })?;
+        e.optimise();
+        Ok(e)
+    }
+
+    #[test]
+    fn names_resolve_and_what_the_evaluator_lacks_is_named() {
+        let e = bound("m:a[@m:b = $v] and matches(., 'x')").unwrap();
+        assert_eq!(e.variable_slots(), [("v".to_string(), 3)]);
+        assert!(bound("following::m:a").unwrap_err().contains("following"));
+        assert!(bound("round(1.5)").unwrap_err().contains("round()"));
+        assert!(bound("$w").unwrap_err().contains("$w"));
+        assert!(bound("q:a").unwrap_err().contains("q"));
+        assert!(bound("processing-instruction()").is_err());
+    }
+
+    #[test]
+    fn attributes_and_descendant_steps_are_rewritten() {
+        assert!(matches!(bound("@m:b").unwrap(), Expr::Attr(n) if n.uri == "urn:m"));
+        let Expr::Path(p) = bound("//m:a[@b]").unwrap() else {
+            panic!("a path")
+        };
+        assert_eq!(p.steps.len(), 1);
+        assert_eq!(p.steps[0].axis, Axis::Descendant);
+        // A position predicate keeps `//` as two steps.
+        let Expr::Path(p) = bound("//m:a[1]").unwrap() else {
+            panic!("a path")
+        };
+        assert_eq!(p.steps.len(), 2);
+    }
+}
