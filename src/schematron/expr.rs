@@ -67,9 +67,20 @@ pub(crate) fn context_to_select(context: &Expr) -> Result<Expr, String> {
             p.steps.insert(0, Step::descendant_or_self());
             Ok(Expr::Path(p))
         }
-        Expr::Path(_) | Expr::Call(_) => Ok(context.clone()),
-        other => Err(format!("'{other}' is not a pattern")),
+        Expr::Path(p) if p.start == Start::Root => Ok(context.clone()),
+        Expr::Path(p) if matches!(&p.start, Start::Filter(Expr::Call(c), _) if id_or_key(c)) => {
+            Ok(context.clone())
+        }
+        Expr::Call(c) if id_or_key(c) => Ok(context.clone()),
+        other => Err(format!(
+            "'{other}' is not a pattern (a path, or one starting with id() or key())"
+        )),
     }
+}
+
+/// Whether a pattern may start with this call (XSLT 1.0 §5.2).
+fn id_or_key(c: &Call) -> bool {
+    c.name.prefix.is_empty() && matches!(c.name.local.as_str(), "id" | "key")
 }
 
 /// Substitutes abstract-pattern parameters: every `$name` is replaced by its value,
@@ -122,7 +133,13 @@ mod tests {
         );
         assert_eq!(select("/"), "/");
         assert_eq!(select("key('k', 'v')"), "key('k', 'v')");
-        assert!(context_to_select(&parse("'x'").unwrap()).is_err());
+        assert_eq!(select("id('a')/b"), "id('a')/child::b");
+        for not_a_pattern in ["'x'", "(a | b)/c", "$v/a", "current()", "count(a)"] {
+            assert!(
+                context_to_select(&parse(not_a_pattern).unwrap()).is_err(),
+                "{not_a_pattern}"
+            );
+        }
     }
 
     #[test]
