@@ -209,13 +209,16 @@ impl<'s> Builder<'s> {
         let value = match e.attr("value") {
             Some(v) => v,
             None if e.elems().next().is_some() => {
+                let content = match e.elems().next() {
+                    Some(c) if c.ns == XSL_NS => format!("XSLT instructions (xsl:{})", c.name),
+                    Some(c) => format!("an inline XML tree (<{}>)", c.name),
+                    None => "element content".to_string(),
+                };
                 return Err(CompileError::new(
                     e.line,
                     "let",
-                    format!(
-                    "let ${name} has element (XSLT) content, which is not supported; use @value"
-                ),
-                ))
+                    format!("let ${name} holds {content}, which is not supported; use @value"),
+                ));
             }
             None => {
                 return Err(CompileError::new(

@@ -8,6 +8,22 @@ fn let_with_xslt_content() {
     let e = compile_error("<pattern><rule context='a'>\n<let name='x'><xsl:value-of xmlns:xsl='http://www.w3.org/1999/XSL/Transform' select='1'/></let></rule></pattern>");
     assert_eq!((e.construct.as_str(), e.line), ("let", 4));
     assert!(e.message.contains("$x"));
+    assert!(
+        e.message.contains("XSLT instructions (xsl:value-of)"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_let_holding_an_inline_tree_is_refused_by_what_it_holds() {
+    let e = compile_error("<pattern><rule context='a'>\n<let name='t'><uris xmlns='urn:m'><uri>u</uri></uris></let></rule></pattern>");
+    assert_eq!((e.construct.as_str(), e.line), ("let", 4));
+    assert!(
+        e.message.contains("an inline XML tree (<uris>)"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -147,7 +163,8 @@ fn the_ddb_rule_sets_are_refused_at_a_line_naming_what_the_engine_lacks() {
         assert!(
             e.message.contains("XPath 2.0")
                 || e.message.contains("unknown function")
-                || e.message.contains("XSLT"),
+                || e.message.contains("XSLT")
+                || e.message.contains("inline XML tree"),
             "{name}: {e}"
         );
     }
