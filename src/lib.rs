@@ -31,3 +31,4 @@ pub mod store;
 pub mod validation;
 pub mod web;
 pub mod xml;
+pub mod xpath;
