@@ -6,18 +6,27 @@
 /// An expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
+    /// `a or b`
     Or(Box<Expr>, Box<Expr>),
+    /// `a and b`
     And(Box<Expr>, Box<Expr>),
+    /// A comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`).
     Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    /// An arithmetic operation (`+`, `-`, `*`, `div`, `mod`).
     Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// Unary minus.
     Neg(Box<Expr>),
+    /// `a | b`
     Union(Box<Expr>, Box<Expr>),
     /// A string literal.
     Str(String),
     /// A number literal.
     Num(f64),
+    /// A variable reference `$name`.
     Var(Var),
+    /// A function call.
     Call(Box<Call>),
+    /// A location path or a filter expression with steps.
     Path(Box<Path>),
     /// `@name` of the context node: a path the binder rewrites so that it is evaluated
     /// without building node-sets.
@@ -27,14 +36,18 @@ pub enum Expr {
 /// A variable reference: its name and, once bound, its slot in the run's table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Var {
+    /// The name as written, without `$`.
     pub name: String,
+    /// The slot in the run's variable table, once bound.
     pub slot: usize,
 }
 
 /// A qualified name as written (`prefix` empty when there is none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QName {
+    /// The prefix, empty when there is none.
     pub prefix: String,
+    /// The local part.
     pub local: String,
 }
 
@@ -67,28 +80,43 @@ impl std::fmt::Display for QName {
 /// A function call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
+    /// The function name as written.
     pub name: QName,
     /// The function that answers the call, once bound.
     pub func: Option<Func>,
+    /// The arguments, in order.
     pub args: Vec<Expr>,
 }
 
+/// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpOp {
+    /// `=`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
 }
 
+/// An arithmetic operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArithOp {
+    /// `+`
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `div`
     Div,
+    /// `mod`
     Mod,
 }
 
@@ -96,36 +124,62 @@ pub enum ArithOp {
 /// answers (by local name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Func {
+    /// `last()`
     Last,
+    /// `position()`
     Position,
+    /// `count()`
     Count,
+    /// `local-name()`
     LocalName,
+    /// `name()`
     Name,
+    /// `string()`
     String,
+    /// `concat()`
     Concat,
+    /// `starts-with()`
     StartsWith,
+    /// `contains()`
     Contains,
+    /// `substring-before()`
     SubstringBefore,
+    /// `substring-after()`
     SubstringAfter,
+    /// `substring()`
     Substring,
+    /// `string-length()`
     StringLength,
+    /// `normalize-space()`
     NormalizeSpace,
+    /// `translate()`
     Translate,
+    /// `not()`
     Not,
+    /// `true()`
     True,
+    /// `false()`
     False,
+    /// `boolean()`
     Boolean,
+    /// `number()`
     Number,
+    /// `sum()`
     Sum,
+    /// `floor()`
     Floor,
+    /// `ceiling()`
     Ceiling,
+    /// A function the host answers, by local name (extension functions).
     Host(String),
 }
 
 /// A location path, or a filter expression followed by steps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Path {
+    /// Where the path starts.
     pub start: Start,
+    /// The location steps after the start.
     pub steps: Vec<Step>,
 }
 
@@ -143,8 +197,11 @@ pub enum Start {
 /// A location step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
+    /// The axis the step walks.
     pub axis: Axis,
+    /// The node test.
     pub test: Test,
+    /// The predicates, applied in order.
     pub preds: Vec<Expr>,
 }
 
@@ -159,20 +216,34 @@ impl Step {
     }
 }
 
+/// An XPath axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Axis {
+    /// `child::`
     Child,
+    /// `attribute::`
     Attribute,
+    /// `self::`
     Itself,
+    /// `parent::`
     Parent,
+    /// `ancestor::`
     Ancestor,
+    /// `ancestor-or-self::`
     AncestorOrSelf,
+    /// `descendant::`
     Descendant,
+    /// `descendant-or-self::`
     DescendantOrSelf,
+    /// `following::`
     Following,
+    /// `following-sibling::`
     FollowingSibling,
+    /// `preceding::`
     Preceding,
+    /// `preceding-sibling::`
     PrecedingSibling,
+    /// `namespace::`
     Namespace,
 }
 
@@ -232,7 +303,9 @@ impl Axis {
 /// A name in a name test: as written, and its namespace URI once bound ("" for none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameTest {
+    /// The name as written.
     pub name: QName,
+    /// The namespace URI, once bound ("" for none).
     pub uri: String,
 }
 
@@ -245,8 +318,11 @@ pub enum Test {
     Any,
     /// `p:*` (the local part of the name is `*`).
     AnyIn(NameTest),
+    /// `text()`
     Text,
+    /// `node()`
     Node,
+    /// `comment()`
     Comment,
     /// `processing-instruction()`, optionally with a target literal.
     Pi(Option<String>),
