@@ -8,11 +8,16 @@
 //! story runs unchanged against both.
 
 mod claims;
+mod connect;
+mod inspect;
 mod job_runs;
 mod records;
 mod sql;
+mod transient;
 mod validation;
 
+pub use connect::OpenError;
+pub use inspect::{RecordFilter, RecordInspection, RecordSummary};
 pub use sql::SqlStore;
 pub use validation::{
     Claim, ClaimRequest, ClaimedTask, HeldRecords, JobLock, JobRun, JobRunInstance, Participant,
@@ -256,6 +261,12 @@ pub trait Store: ValidationStore + Send + Sync {
 /// file and its folder when missing, and applies the migrations.
 pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
     SqlStore::open(url, max_connections).await
+}
+
+/// Opens the store named by `url` only if it exists: a missing SQLite file is an
+/// [`OpenError::NoSqliteFile`], not a new empty database (commands that only read).
+pub async fn open_existing(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
+    SqlStore::open_with(url, max_connections, false).await
 }
 
 /// The domain tree with its effective configuration: the file's, overlaid by the
