@@ -7,6 +7,7 @@ mod errors;
 mod flow_control;
 mod helpers;
 mod http;
+mod operations;
 mod record_states;
 mod storage;
 mod validator_job;
