@@ -5,6 +5,7 @@
 //! {`formats`, `schematron`, `xml`, `domain`}. Only `store` talks SQL, only `xml`,
 //! `formats` and `schematron` touch libxml, only `web` and `startup` know actix.
 
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -14,6 +15,7 @@ pub mod jobs;
 pub mod logging;
 pub mod oai;
 pub mod preflight;
+pub mod progress;
 pub mod repair;
 pub mod schematron;
 pub mod startup;

@@ -8,7 +8,6 @@ use crate::domain::{Domain, DomainTree};
 use crate::store::{PutOutcome, Store};
 use crate::xml::ParseLimits;
 use futures_util::FutureExt;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -120,23 +119,7 @@ pub async fn import_until(
         limits,
         show_progress,
     } = options;
-    let bar = ProgressBar::new(files.len() as u64);
-    if show_progress {
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} records {rate} eta {eta}")
-                .map(|style| {
-                    style.with_key(
-                        "rate",
-                        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                            let _ = write!(w, "{:.0}/s", state.per_sec());
-                        },
-                    )
-                })
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-    } else {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
+    let bar = crate::progress::records_bar(files.len() as u64, show_progress);
     let mut report = ImportReport {
         files: files.len(),
         ..ImportReport::default()

@@ -1,0 +1,41 @@
+//! The one progress bar of the command line (imports, job runs): drawn on a terminal,
+//! hidden otherwise.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A bar of `len` records, drawn when `visible` (stderr is a terminal).
+pub fn records_bar(len: u64, visible: bool) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if visible {
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} records {rate} eta {eta}")
+                .map(|style| style.with_key("rate", rate))
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// Records per second as a whole number (`412/s`; indicatif's own `{per_sec}` prints
+/// fractions of a record).
+fn rate(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = write!(w, "{:.0}/s", state.per_sec());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_is_a_whole_number_of_records() {
+        let bar = ProgressBar::hidden();
+        bar.set_length(10);
+        bar.set_position(3);
+        let state = indicatif::ProgressState::new(Some(10), 3);
+        let mut text = String::new();
+        rate(&state, &mut text);
+        assert!(text.ends_with("/s") && !text.contains('.'), "{text}");
+    }
+}
