@@ -24,18 +24,3 @@ fn rate(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
     let _ = write!(w, "{:.0}/s", state.per_sec());
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_rate_is_a_whole_number_of_records() {
-        let bar = ProgressBar::hidden();
-        bar.set_length(10);
-        bar.set_position(3);
-        let state = indicatif::ProgressState::new(Some(10), 3);
-        let mut text = String::new();
-        rate(&state, &mut text);
-        assert!(text.ends_with("/s") && !text.contains('.'), "{text}");
-    }
-}
