@@ -201,6 +201,27 @@ fn schema() -> toml::Table {
     toml::Table::try_from(Config::default()).unwrap_or_default()
 }
 
+/// The dotted names of every setting of `[domains.NAME]` (`page_size`,
+/// `oai.formats.zmets.on`, …); lists of tables (`sets`) and `oai.auth` count as one.
+pub fn domain_keys() -> Vec<String> {
+    fn walk(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
+        for (key, value) in table {
+            let full = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match value {
+                toml::Value::Table(inner) if full != "oai.auth" => walk(&full, inner, out),
+                _ => out.push(full),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", &domain_schema(), &mut out);
+    out
+}
+
 /// Every key of `[domains.NAME]`: a domain configuration with every optional part present.
 /// Written out field by field, so that a new setting cannot be forgotten here.
 fn domain_schema() -> toml::Table {

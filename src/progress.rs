@@ -23,4 +23,3 @@ pub fn records_bar(len: u64, visible: bool) -> ProgressBar {
 fn rate(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
     let _ = write!(w, "{:.0}/s", state.per_sec());
 }
-

@@ -187,7 +187,7 @@ pub struct Item {
 
 /// The storage interface.
 #[async_trait]
-pub trait Store: ValidationStore + Send + Sync {
+pub trait Store: ValidationStore + RecordInspection + Send + Sync {
     /// Every domain.
     async fn domains(&self) -> Result<Vec<Domain>, StoreError>;
     /// Creates a domain.
