@@ -147,6 +147,19 @@ pub fn configuration(table: &toml::Table) -> Vec<Problem> {
     problems
 }
 
+/// The configuration `table` describes as far as it is usable: unknown keys left out,
+/// domains whose settings do not load left out; `None` when even that does not load. What
+/// `check-config` checks the database and the publishing defaults with, after reporting
+/// what [`configuration`] found.
+pub fn usable(table: &toml::Table) -> Option<Config> {
+    let mut known = table.clone();
+    strip_unknown("", &mut known, &schema(), &mut Vec::new());
+    if let Some(toml::Value::Table(domains)) = known.get_mut("domains") {
+        domains.retain(|_, value| value.clone().try_into::<DomainConfig>().is_ok());
+    }
+    toml::Value::Table(known).try_into().ok()
+}
+
 /// Removes the keys of `table` that `schema` does not have, reporting each.
 fn strip_unknown(
     path: &str,

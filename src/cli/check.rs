@@ -43,7 +43,7 @@ async fn problems(context: &Context) -> Vec<Problem> {
         Err(e) => return vec![problem("configuration", format!("{e:#}"))],
     };
     let mut problems = preflight::configuration(&table);
-    let Ok(config) = toml::Value::Table(table).try_into::<Config>() else {
+    let Some(config) = preflight::usable(&table) else {
         // Reported above; without a configuration there is no database to check.
         return problems;
     };
