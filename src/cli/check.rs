@@ -5,7 +5,7 @@
 use super::{Context, Run};
 use crate::config::Config;
 use crate::preflight::{self, Problem};
-use crate::store::Store;
+use crate::store::DomainStore;
 use std::process::ExitCode;
 use std::sync::Arc;
 

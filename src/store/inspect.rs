@@ -4,7 +4,7 @@
 //! `record show`, `job show`).
 
 use super::sql::SqlStore;
-use super::validation::in_list;
+use super::sql::in_list;
 use super::StoreError;
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};

@@ -3,6 +3,7 @@
 //! and Goobi script steps use it (METS files, or OAI-PMH GetRecord responses holding one).
 
 pub mod location;
+pub mod record;
 pub mod text;
 
 use crate::formats::METS_NS;
