@@ -98,8 +98,17 @@ impl Run for Demo {
         println!("  OAI-PMH (zd)      {base}/zd/oai?verb=Identify");
         println!("  all records       {base}/oai?verb=ListRecords&metadataPrefix=oai_dc");
         println!("  newspaper set     {base}/oai?verb=ListIdentifiers&metadataPrefix=mets&set=zd");
+        // Ctrl-C (or a stop) from the moment the line below is printed ends the demo
+        // here, so that the temporary folder goes with it.
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
         println!("Stop with Ctrl-C.");
-        app.run_until_stopped().await?;
+        tokio::select! {
+            served = app.run_until_stopped() => served?,
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
         drop(dir);
         Ok(ExitCode::SUCCESS)
     }

@@ -3,8 +3,8 @@
 //! lives, and which records a job run found each rule in (`vitrine record list`,
 //! `record show`, `job show`).
 
-use super::sql::SqlStore;
 use super::sql::in_list;
+use super::sql::SqlStore;
 use super::StoreError;
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};
