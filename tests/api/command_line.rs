@@ -548,3 +548,40 @@ async fn the_demo_checks_its_port_before_importing_and_leaves_no_folder_behind()
     assert!(child.wait().unwrap().success());
     assert!(!folder.exists(), "{} is left behind", folder.display());
 }
+
+#[tokio::test]
+async fn on_a_terminal_each_verdict_appears_once() {
+    // `script` runs the command on a pseudo-terminal: stdout and stderr are one terminal.
+    let Ok(script) = Command::new("script").arg("--version").output() else {
+        return; // util-linux's script is not installed
+    };
+    assert!(script.status.success());
+    let file = fixtures().join("main/demo_mono_0012.xml");
+    let command = format!(
+        "{} validate {}",
+        env!("CARGO_BIN_EXE_vitrine"),
+        file.display()
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(
+        text.matches("invalid (1 error, 1 warning, 0 infos)")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("at /mets:mets"),
+        "findings still shown: {text}"
+    );
+    // Not on a terminal (a Goobi journal): the verdict also goes to stderr.
+    let output = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(["validate", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(stdout(&output).contains("invalid (1 error"));
+    assert!(stderr(&output).contains("invalid (1 error"));
+}
