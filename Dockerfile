@@ -12,7 +12,7 @@
 
 # Build stage: the release binary (the rules, the crosswalk and the example configuration
 # are compiled into it).
-FROM rust:1.85-slim-bookworm AS build
+FROM rust:1-slim-bookworm AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libxml2-dev libxslt1-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
