@@ -306,6 +306,17 @@ pub struct Institution {
 impl Config {
     /// Loads the file (if given) and applies `VITRINE_*` environment overrides.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let value = Config::load_table(file)?;
+        let config: Config = toml::Value::Table(value)
+            .try_into()
+            .context("configuration has an invalid setting")?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The file (if given) with the `VITRINE_*` environment overrides applied, as a TOML
+    /// table, before it is checked (`vitrine check-config` reports every problem in it).
+    pub fn load_table(file: Option<&Path>) -> anyhow::Result<toml::Table> {
         let mut value = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -317,11 +328,7 @@ impl Config {
             None => toml::Table::new(),
         };
         apply_environment(&mut value, std::env::vars())?;
-        let config: Config = toml::Value::Table(value)
-            .try_into()
-            .context("configuration has an invalid setting")?;
-        config.check()?;
-        Ok(config)
+        Ok(value)
     }
 
     /// Settings of one domain (defaults when the file says nothing about it).
@@ -329,7 +336,8 @@ impl Config {
         self.domains.get(name).cloned().unwrap_or_default()
     }
 
-    fn check(&self) -> anyhow::Result<()> {
+    /// Checks values that TOML types alone do not constrain.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
         if self.oai.token_lifetime_hours < 24 {
             bail!("oai.token_lifetime_hours must be at least 24");
         }

@@ -111,8 +111,12 @@ impl Run for JobArgs {
                         }
                     );
                 }
+                let examples = store.job_run_examples(run.id, EXAMPLES_PER_RULE).await?;
                 match serde_json::from_str::<JobReport>(&run.report) {
-                    Ok(report) => print_report(&report),
+                    Ok(report) => {
+                        print_report(&report);
+                        print_examples(&examples);
+                    }
                     Err(_) => println!("{}", run.report),
                 }
             }
@@ -153,6 +157,23 @@ enum JobCommand {
         /// Run id.
         id: i64,
     },
+}
+
+/// Example records `job show` names per rule.
+const EXAMPLES_PER_RULE: usize = 3;
+
+/// Prints, per rule, a few of the records the run found it in (`vitrine record show`
+/// tells the rest).
+fn print_examples(examples: &std::collections::BTreeMap<String, Vec<String>>) {
+    if examples.is_empty() {
+        return;
+    }
+    println!(
+        "records per rule (first {EXAMPLES_PER_RULE}; `vitrine record list --rule RULE` lists all)"
+    );
+    for (rule, ids) in examples {
+        println!("{rule:<33} {}", ids.join(", "));
+    }
 }
 
 /// Prints a run's report: counts before and after, timings, instances and rules.

@@ -2,13 +2,16 @@
 //! port 0, a fresh database per test, assertions by XPath on parsed responses, every
 //! response validated against OAI-PMH.xsd (and oai_dc records against oai_dc.xsd).
 
+mod command_line;
 mod corpus;
 mod errors;
 mod flow_control;
 mod helpers;
 mod http;
+mod operations;
 mod pages;
 mod protected;
+mod record_inspection;
 mod record_states;
 mod storage;
 mod validator_job;
