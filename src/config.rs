@@ -342,6 +342,17 @@ pub struct Institution {
 impl Config {
     /// Loads the file (if given) and applies `VITRINE_*` environment overrides.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let value = Config::load_table(file)?;
+        let config: Config = toml::Value::Table(value)
+            .try_into()
+            .context("configuration has an invalid setting")?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The file (if given) with the `VITRINE_*` environment overrides applied, as a TOML
+    /// table, before it is checked (`vitrine check-config` reports every problem in it).
+    pub fn load_table(file: Option<&Path>) -> anyhow::Result<toml::Table> {
         let mut value = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -353,11 +364,7 @@ impl Config {
             None => toml::Table::new(),
         };
         apply_environment(&mut value, std::env::vars())?;
-        let config: Config = toml::Value::Table(value)
-            .try_into()
-            .context("configuration has an invalid setting")?;
-        config.check()?;
-        Ok(config)
+        Ok(value)
     }
 
     /// Settings of one domain (defaults when the file says nothing about it).
@@ -365,7 +372,8 @@ impl Config {
         self.domains.get(name).cloned().unwrap_or_default()
     }
 
-    fn check(&self) -> anyhow::Result<()> {
+    /// Checks values that TOML types alone do not constrain.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
         if self.oai.token_lifetime_hours < 24 {
             bail!("oai.token_lifetime_hours must be at least 24");
         }
@@ -419,20 +427,11 @@ impl DomainConfig {
     pub fn with_setting(&self, key: &str, value: &str) -> anyhow::Result<DomainConfig> {
         let mut table =
             toml::Table::try_from(self).context("cannot represent the configuration")?;
-        let parts: Vec<&str> = key.split('.').collect();
-        if parts.iter().any(|p| p.is_empty()) {
+        let parts: Vec<String> = key.split('.').map(str::to_string).collect();
+        if parts.iter().any(String::is_empty) {
             bail!("{key:?} is not a setting name");
         }
-        let mut node = &mut table;
-        for part in &parts[..parts.len() - 1] {
-            let entry = node
-                .entry(part.to_string())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            node = entry
-                .as_table_mut()
-                .with_context(|| format!("{key}: {part} is not a section"))?;
-        }
-        node.insert(parts[parts.len() - 1].to_string(), parse_scalar(value));
+        overlay(&mut table, &parts, parse_scalar(value)).context(key.to_string())?;
         let changed: DomainConfig = toml::Value::Table(table)
             .try_into()
             .with_context(|| format!("{key} = {value}: not a valid setting"))?;
@@ -459,18 +458,28 @@ fn apply_environment(
         if parts.iter().any(String::is_empty) {
             bail!("environment variable {key} does not name a setting");
         }
-        let value = parse_scalar(&raw);
-        let mut node = &mut *table;
-        for part in &parts[..parts.len() - 1] {
-            let entry = node
-                .entry(part.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            node = entry
-                .as_table_mut()
-                .with_context(|| format!("environment variable {key}: {part} is not a section"))?;
-        }
-        node.insert(parts[parts.len() - 1].clone(), value);
+        overlay(table, &parts, parse_scalar(&raw))
+            .with_context(|| format!("environment variable {key}"))?;
     }
+    Ok(())
+}
+
+/// Sets the setting at `path` (sections, then the key; not empty) in `table`, creating
+/// missing sections: the one overlay of `vitrine domain set` and the environment.
+fn overlay(table: &mut toml::Table, path: &[String], value: toml::Value) -> anyhow::Result<()> {
+    let Some((key, sections)) = path.split_last() else {
+        bail!("an empty setting name");
+    };
+    let mut node = table;
+    for part in sections {
+        let entry = node
+            .entry(part.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = entry
+            .as_table_mut()
+            .with_context(|| format!("{part} is not a section"))?;
+    }
+    node.insert(key.clone(), value);
     Ok(())
 }
 

@@ -8,11 +8,18 @@ pub fn records_bar(len: u64, visible: bool) -> ProgressBar {
     let bar = ProgressBar::new(len);
     if visible {
         bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} records {per_sec} eta {eta}")
+            ProgressStyle::with_template("{bar:40} {pos}/{len} records {rate} eta {eta}")
+                .map(|style| style.with_key("rate", rate))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
     } else {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     bar
+}
+
+/// Records per second as a whole number (`412/s`; indicatif's own `{per_sec}` prints
+/// fractions of a record).
+fn rate(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = write!(w, "{:.0}/s", state.per_sec());
 }

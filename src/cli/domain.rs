@@ -54,7 +54,12 @@ enum DomainCommand {
 #[async_trait::async_trait(?Send)]
 impl Run for DomainArgs {
     async fn run(self, context: Context) -> anyhow::Result<ExitCode> {
-        let opened = context.open().await?;
+        // Only `domain add` creates a database; the others need an existing one.
+        let opened = if matches!(self.command, DomainCommand::Add { .. }) {
+            context.open_or_create().await?
+        } else {
+            context.open().await?
+        };
         let store = opened.store.as_ref();
         let tree = opened.tree().await?;
         match self.command {
@@ -98,6 +103,24 @@ impl Run for DomainArgs {
             }
             DomainCommand::Unset { dname, key } => {
                 let domain = tree.require(&dname)?;
+                let stored = store.domain_settings().await?;
+                if !stored.iter().any(|(d, k, _)| *d == domain.id && *k == key) {
+                    let set: Vec<&str> = stored
+                        .iter()
+                        .filter(|(d, _, _)| *d == domain.id)
+                        .map(|(_, k, _)| k.as_str())
+                        .collect();
+                    println!(
+                        "{dname}: {key} is not set with `vitrine domain set`; nothing changed \
+                         (set that way: {})",
+                        if set.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            set.join(", ")
+                        }
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
                 store.set_domain_setting(domain.id, &key, None).await?;
                 println!("{dname}: {key} removed; the configuration file's value applies");
             }
@@ -113,23 +136,23 @@ impl Run for DomainArgs {
                     domain.endpoint_path(),
                     tree.repository_identifier(domain.id)
                 );
-                for (_, key, value) in store
-                    .domain_settings()
-                    .await?
+                let stored = store.domain_settings().await?;
+                let rows =
+                    super::settings::rows(&tree, domain, context.config_path.as_deref(), &stored);
+                let width = rows.iter().map(|r| r.key.len()).max().unwrap_or(0);
+                let value_width = rows
                     .iter()
-                    .filter(|(d, _, _)| *d == domain.id)
-                {
-                    let value = crate::config::shown_setting(key, value);
-                    println!("# set on the command line: {key} = {value}");
+                    .map(|r| r.value.chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .min(48);
+                println!("{:<width$}  {:<value_width$}  source", "setting", "value");
+                for row in rows {
+                    println!(
+                        "{:<width$}  {:<value_width$}  {}",
+                        row.key, row.value, row.source
+                    );
                 }
-                let mut table = toml::Table::new();
-                table.insert(
-                    dname.clone(),
-                    toml::Value::try_from(tree.config(domain.id).masked())?,
-                );
-                let mut outer = toml::Table::new();
-                outer.insert("domains".into(), toml::Value::Table(table));
-                print!("{}", toml::to_string_pretty(&outer)?);
             }
         }
         Ok(ExitCode::SUCCESS)

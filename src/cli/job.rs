@@ -15,40 +15,6 @@ pub struct JobArgs {
     command: JobCommand,
 }
 
-#[derive(clap::Subcommand)]
-enum JobCommand {
-    /// Run a job now. Exit code 1 when the run failed.
-    Run {
-        /// The job: oai-output-validator.
-        #[arg(value_parser = ["oai-output-validator"])]
-        job: String,
-        /// Mode: zmets (validate exactly the zmets harvesters receive).
-        #[arg(long, default_value = "zmets", value_parser = ["zmets"])]
-        mode: String,
-        /// Domain to start on (covers its sub-domains with zmets switched on).
-        #[arg(long)]
-        domain: String,
-        /// Revalidate every record in scope, not only what changed.
-        #[arg(long)]
-        full: bool,
-        /// Records per batch (one transaction each; on PostgreSQL the unit of work
-        /// shared between instances).
-        #[arg(long, default_value_t = validator::BATCH)]
-        batch_size: usize,
-    },
-    /// List job runs, newest first.
-    List {
-        /// Only runs started on this domain.
-        #[arg(long)]
-        domain: Option<String>,
-    },
-    /// Show one job run.
-    Show {
-        /// Run id.
-        id: i64,
-    },
-}
-
 #[async_trait::async_trait(?Send)]
 impl Run for JobArgs {
     async fn run(self, context: Context) -> anyhow::Result<ExitCode> {
@@ -145,13 +111,68 @@ impl Run for JobArgs {
                         }
                     );
                 }
+                let examples = store.job_run_examples(run.id, EXAMPLES_PER_RULE).await?;
                 match serde_json::from_str::<JobReport>(&run.report) {
-                    Ok(report) => print_report(&report),
+                    Ok(report) => {
+                        print_report(&report);
+                        print_examples(&examples);
+                    }
                     Err(_) => println!("{}", run.report),
                 }
             }
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[derive(clap::Subcommand)]
+enum JobCommand {
+    /// Run a job now. Exit code 1 when the run failed.
+    Run {
+        /// The job: oai-output-validator.
+        #[arg(value_parser = ["oai-output-validator"])]
+        job: String,
+        /// Mode: zmets (validate exactly the zmets harvesters receive).
+        #[arg(long, default_value = "zmets", value_parser = ["zmets"])]
+        mode: String,
+        /// Domain to start on (covers its sub-domains with zmets switched on).
+        #[arg(long)]
+        domain: String,
+        /// Revalidate every record in scope, not only what changed.
+        #[arg(long)]
+        full: bool,
+        /// Records per batch (one transaction each; on PostgreSQL the unit of work
+        /// shared between instances).
+        #[arg(long, default_value_t = validator::BATCH)]
+        batch_size: usize,
+    },
+    /// List job runs, newest first.
+    List {
+        /// Only runs started on this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Show one job run.
+    Show {
+        /// Run id.
+        id: i64,
+    },
+}
+
+/// Example records `job show` names per rule.
+const EXAMPLES_PER_RULE: usize = 3;
+
+/// Prints, per rule, a few of the records the run found it in (`vitrine record show`
+/// tells the rest).
+fn print_examples(examples: &std::collections::BTreeMap<String, Vec<String>>) {
+    if examples.is_empty() {
+        return;
+    }
+    println!(
+        "records per rule (first {EXAMPLES_PER_RULE}; `vitrine record list --rule RULE` lists all)"
+    );
+    for (rule, ids) in examples {
+        println!("{rule:<33} {}", ids.join(", "));
     }
 }
 

@@ -13,14 +13,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod check;
 mod config;
 mod domain;
+mod exit;
 mod import;
 mod job;
+mod manual;
+mod record;
 mod records;
 mod serve;
+mod settings;
 mod token;
 mod validate;
+
+pub use exit::{exit_code, TRANSIENT};
 
 /// vitrine: OAI-PMH 2.0 data provider for digitised collections with ZVDD METS/MODS validation.
 #[derive(Parser)]
@@ -29,8 +36,8 @@ pub struct Cli {
     /// Configuration file (TOML); see `vitrine print-config`.
     #[arg(long, global = true, env = "VITRINE_CONFIG")]
     config: Option<PathBuf>,
-    /// Database URL: sqlite://PATH or postgres://…
-    #[arg(long, global = true)]
+    /// Database URL: sqlite://PATH or postgres://… (given before the command).
+    #[arg(long)]
     database: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -79,15 +86,24 @@ commands! {
     Delete(records::Delete),
     /// Validate METS files against the ZVDD rules (or other ISO Schematron files).
     ///
-    /// Exit code 0 when every file is valid or valid_warn, 1 when any is invalid, 2 on
-    /// usage errors or unreadable input — usable as a Goobi script step.
+    /// Exit codes (Goobi script-step conventions): 0 every file is valid or valid_warn,
+    /// 1 a file is invalid or unreadable (needs a person), 2 usage error, 98 a transient
+    /// failure (storage full writing --out): Goobi should run the step again.
     Validate(validate::Validate),
+    /// Show the stored records of a domain: validation state, findings, repairs.
+    Record(record::RecordArgs),
     /// Run and inspect jobs.
     Job(job::JobArgs),
     /// Manage the bearer tokens of the ingest API (/api/v1).
     Token(token::TokenArgs),
     /// Print the annotated default configuration.
     PrintConfig(config::PrintConfig),
+    /// Check the configuration and the database; print every problem (exit 1 if any).
+    CheckConfig(check::CheckConfig),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(manual::Completions),
+    /// Print the manual page (roff), e.g. `vitrine man > /usr/local/share/man/man1/vitrine.1`.
+    Man(manual::Man),
 }
 
 /// The global options every command may use: where the configuration and the database are.
@@ -104,10 +120,26 @@ impl Context {
         Config::load(self.config_path.as_deref())
     }
 
-    /// Loads the configuration and opens the database it (or `--database`) names.
+    /// Loads the configuration and opens the database it (or `--database`) names, which
+    /// must exist: commands that only read or change what is stored create nothing.
     pub async fn open(&self) -> anyhow::Result<Opened> {
+        self.open_with(false).await
+    }
+
+    /// As [`Context::open`], creating a missing SQLite database (`domain add`, `import`).
+    pub async fn open_or_create(&self) -> anyhow::Result<Opened> {
+        self.open_with(true).await
+    }
+
+    async fn open_with(&self, create: bool) -> anyhow::Result<Opened> {
         let config = Arc::new(self.config()?);
-        let store = open_store(self.database.as_deref(), &config).await?;
+        let url = self.database.as_deref().unwrap_or(&config.database.url);
+        let max = config.database.max_connections;
+        let store: Arc<dyn Store> = if create {
+            Arc::new(store::open(url, max).await?)
+        } else {
+            Arc::new(store::open_existing(url, max).await?)
+        };
         Ok(Opened { config, store })
     }
 }
@@ -137,8 +169,10 @@ async fn open_store(url: Option<&str>, config: &Config) -> anyhow::Result<Arc<dy
     ))
 }
 
-/// Parses the command line, runs the command and turns an error into exit code 1.
+/// Parses the command line, runs the command and turns an error into its exit code: 98
+/// for a transient failure (database unreachable or locked, storage full), else 1.
 pub async fn main() -> ExitCode {
+    exit::end_quietly_on_closed_stdout();
     let cli = Cli::parse();
     let context = Context {
         config_path: cli.config,
@@ -146,9 +180,10 @@ pub async fn main() -> ExitCode {
     };
     match cli.command.run(context).await {
         Ok(code) => code,
+        Err(e) if exit::is_closed_pipe(&e) => ExitCode::from(exit::CLOSED_PIPE),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(exit_code(&e))
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `vitrine release|withdraw|delete`: changing the state of stored records.
 
 use super::{Context, Run};
-use crate::store::StateChange;
+use crate::domain::DomainTree;
+use crate::store::{StateChange, Store};
 use std::process::ExitCode;
 
 /// The records a state change applies to.
@@ -57,7 +58,8 @@ impl Run for Delete {
     }
 }
 
-/// Applies `change` to each record, reporting one line per record; exit 1 if any failed.
+/// Applies `change` to each record, saying per record what changed (`released X (was
+/// unreleased)`), or why nothing did; exit 1 if any record was not found or failed.
 async fn change(
     context: Context,
     args: RecordArgs,
@@ -65,13 +67,31 @@ async fn change(
 ) -> anyhow::Result<ExitCode> {
     let opened = context.open().await?;
     let tree = opened.tree().await?;
+    let store = opened.store.as_ref();
     let domain = tree.require(&args.domain)?;
     let now = chrono::Utc::now().timestamp();
+    let (verb, state) = match change {
+        StateChange::Release => ("released", "released"),
+        StateChange::Withdraw => ("withdrew", "unreleased"),
+        StateChange::Delete => ("deleted", "deleted"),
+    };
     let mut failed = false;
     for id in &args.local_ids {
-        match opened.store.change_state(domain.id, id, change, now).await {
-            Ok(true) => println!("{id}: done"),
-            Ok(false) => println!("{id}: unchanged (already so)"),
+        let Some(before) = store.record_status(domain.id, id).await? else {
+            eprintln!("{}", not_found(store, &tree, &args.domain, id).await?);
+            failed = true;
+            continue;
+        };
+        let was = if before.deleted {
+            "deleted"
+        } else if before.released {
+            "released"
+        } else {
+            "unreleased"
+        };
+        match store.change_state(domain.id, id, change, now).await {
+            Ok(true) => println!("{verb} {id} (was {was})"),
+            Ok(false) => println!("{id}: already {state}, nothing changed"),
             Err(e) => {
                 eprintln!("{id}: {e}");
                 failed = true;
@@ -79,8 +99,33 @@ async fn change(
         }
     }
     Ok(if failed {
-        ExitCode::from(1)
+        ExitCode::from(super::exit::NEEDS_A_PERSON)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// Why `local_id` is not in domain `dname`: nowhere, or in which other domains.
+pub(super) async fn not_found(
+    store: &dyn Store,
+    tree: &DomainTree,
+    dname: &str,
+    local_id: &str,
+) -> anyhow::Result<String> {
+    let elsewhere: Vec<String> = store
+        .domains_with_local_id(local_id)
+        .await?
+        .into_iter()
+        .filter_map(|id| tree.by_id(id).map(|d| d.name.to_string()))
+        .filter(|name| name != dname)
+        .collect();
+    Ok(if elsewhere.is_empty() {
+        format!("{local_id}: no such record in domain {dname}")
+    } else {
+        format!(
+            "{local_id}: not in domain {dname}; it is a record of domain {} (use --domain {})",
+            elsewhere.join(", "),
+            elsewhere[0]
+        )
     })
 }

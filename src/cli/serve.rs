@@ -2,8 +2,9 @@
 
 use super::{open_store, Context, Run};
 use crate::config::Config;
+use crate::preflight;
 use crate::startup::Application;
-use anyhow::bail;
+use anyhow::{bail, Context as _};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -22,8 +23,33 @@ impl Run for Serve {
         let bind = self
             .bind
             .unwrap_or_else(|| opened.config.server.bind.clone());
-        let _schedule =
-            crate::jobs::schedule::start(opened.store.clone(), opened.config.clone()).await?;
+        let defaults = preflight::publishing_defaults(&opened.config, &opened.tree().await?);
+        if !defaults.is_empty() {
+            if !preflight::is_loopback(&bind) {
+                for problem in &defaults {
+                    eprintln!("{problem}");
+                }
+                bail!(
+                    "refusing to serve on {bind}, which others can reach, while {} still \
+                     the default: harvesters keep these values. Set them (see above; \
+                     `vitrine check-config` checks), or serve on 127.0.0.1 to try things out",
+                    if defaults.len() == 1 {
+                        "a published setting is"
+                    } else {
+                        "published settings are"
+                    }
+                );
+            }
+            for problem in &defaults {
+                tracing::warn!("{problem}");
+            }
+        }
+        let _schedule = crate::jobs::schedule::start(
+            opened.store.clone(),
+            opened.config.clone(),
+            crate::jobs::schedule::FOLLOW_EVERY,
+        )
+        .await?;
         let _hotfolders =
             crate::ingest::hotfolder::spawn(opened.store.clone(), opened.config.clone());
         let app = Application::build(opened.config, opened.store, &bind).await?;
@@ -50,12 +76,16 @@ impl Run for Demo {
             let table: toml::Table = crate::demo::DEMO_CONFIG.parse()?;
             config.domains = toml::Value::Table(table).try_into::<Config>()?.domains;
         }
-        let dir = std::env::temp_dir().join(format!("vitrine-demo-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // The port first: a demo that cannot listen should not import anything.
+        drop(
+            std::net::TcpListener::bind(&self.bind)
+                .with_context(|| format!("cannot listen on {}", self.bind))?,
+        );
+        let dir = DemoFolder::new()?;
         let url = context
             .database
             .clone()
-            .unwrap_or_else(|| format!("sqlite://{}/demo.db", dir.display()));
+            .unwrap_or_else(|| format!("sqlite://{}/demo.db", dir.0.display()));
         let config = Arc::new(config);
         let store = open_store(Some(&url), &config).await?;
         if !store.domains().await?.is_empty() {
@@ -74,9 +104,38 @@ impl Run for Demo {
         println!("  OAI-PMH (zd)      {base}/zd/oai?verb=Identify");
         println!("  all records       {base}/oai?verb=ListRecords&metadataPrefix=oai_dc");
         println!("  newspaper set     {base}/oai?verb=ListIdentifiers&metadataPrefix=mets&set=zd");
+        // Ctrl-C (or a stop) from the moment the line below is printed ends the demo
+        // here, so that the temporary folder goes with it.
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
         println!("Stop with Ctrl-C.");
-        app.run_until_stopped().await?;
+        tokio::select! {
+            served = app.run_until_stopped() => served?,
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        drop(dir);
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The demo's temporary folder, removed when the demo ends.
+struct DemoFolder(std::path::PathBuf);
+
+impl DemoFolder {
+    fn new() -> anyhow::Result<DemoFolder> {
+        let dir = std::env::temp_dir().join(format!("vitrine-demo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(DemoFolder(dir))
+    }
+}
+
+impl Drop for DemoFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -50,6 +50,12 @@ pub fn read(bytes: &[u8], limits: ParseLimits) -> Result<MetsRecord, MetsError> 
     read_with(bytes, limits, true)
 }
 
+/// The local id of a METS document (primary MODS recordIdentifier, else `mets/@OBJID`),
+/// without the crosswalk: what an import compares between its files first.
+pub fn local_id(bytes: &[u8], limits: ParseLimits) -> Result<Option<String>, MetsError> {
+    Ok(read_with(bytes, limits, false)?.local_id)
+}
+
 /// The primary MODS of a METS document as a standalone element (no Dublin Core, no
 /// indexing): what `zmods` serves of a zmets.
 pub fn primary_mods(bytes: &[u8], limits: ParseLimits) -> Result<Option<String>, MetsError> {

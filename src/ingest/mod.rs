@@ -11,7 +11,7 @@ pub use checked::{
     ingest_document, ingest_files, read_file, CheckedError, FileResult, IngestOptions, Ingested,
     ValidateMode,
 };
-pub use import::{collect_files, import, ImportReport};
+pub use import::{collect_files, import, import_until, ImportOptions, ImportReport};
 
 use crate::domain::{DomainTree, LocalId, OaiIdentifier};
 use crate::formats::{crosswalk, mets, Format};

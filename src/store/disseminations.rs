@@ -377,23 +377,13 @@ pub(super) async fn sync_disseminations(
     }
     for prefix in &available {
         match existing.iter().find(|(p, _)| p == prefix) {
-            Some((_, deleted)) if *deleted || content_changed => {
-                sqlx::query(
-                    "UPDATE dissemination SET datestamp = $3, deleted = 0, domain_id = $4 \
-                     WHERE record_id = $1 AND prefix = $2",
-                )
-                .bind(id)
-                .bind(prefix)
-                .bind(now)
-                .bind(domain_id)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Some(_) => {}
-            None => {
+            Some((_, false)) if !content_changed => {}
+            // New, re-entering or changed: disseminated from now on.
+            _ => {
                 sqlx::query(
                     "INSERT INTO dissemination (record_id, prefix, domain_id, datestamp, deleted) \
-                     VALUES ($1, $2, $3, $4, 0)",
+                     VALUES ($1, $2, $3, $4, 0) ON CONFLICT (record_id, prefix) DO UPDATE SET \
+                     datestamp = excluded.datestamp, deleted = 0, domain_id = excluded.domain_id",
                 )
                 .bind(id)
                 .bind(prefix)

@@ -16,9 +16,11 @@
 
 mod claims;
 mod compression;
+mod connect;
 mod disseminations;
 mod domains;
 mod error;
+mod inspect;
 mod job_runs;
 mod pages;
 mod records;
@@ -26,13 +28,16 @@ mod relatives;
 mod results;
 mod sql;
 mod tokens;
+mod transient;
 mod validation;
 
 pub use claims::{Claim, ClaimRequest, ClaimStore, ClaimedTask, HeldRecords};
 pub use compression::{compress, decompress, decompressed_size};
+pub use connect::OpenError;
 pub use disseminations::{DisseminationStore, Item, ListQuery};
 pub use domains::DomainStore;
 pub use error::StoreError;
+pub use inspect::{RecordFilter, RecordInspection, RecordSummary};
 pub use job_runs::{JobLock, JobRun, JobRunInstance, JobRunStore, Participant, RuleCount};
 pub use pages::{Page, PageStore};
 pub use records::{Payload, PutOutcome, PutRecord, RecordStatus, RecordStore, StateChange};
@@ -57,6 +62,7 @@ pub trait Store:
     + JobRunStore
     + ClaimStore
     + ResultStore
+    + RecordInspection
     + TokenStore
     + RelativesStore
     + Send
@@ -64,26 +70,18 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: DomainStore
-        + RecordStore
-        + DisseminationStore
-        + PageStore
-        + ValidationStore
-        + JobRunStore
-        + ClaimStore
-        + ResultStore
-        + TokenStore
-        + RelativesStore
-        + Send
-        + Sync
-{
-}
+impl Store for SqlStore {}
 
 /// Opens the store named by `url` (`sqlite://PATH`, `postgres://…`), creating the SQLite
 /// file and its folder when missing, and applies the migrations.
 pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
     SqlStore::open(url, max_connections).await
+}
+
+/// Opens the store named by `url` only if it exists: a missing SQLite file is an
+/// [`OpenError::NoSqliteFile`], not a new empty database (commands that only read).
+pub async fn open_existing(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
+    SqlStore::open_with(url, max_connections, false).await
 }
 
 /// The domain tree with its effective configuration: the file's, overlaid by the

@@ -31,11 +31,24 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
-    /// Connects and migrates.
+    /// Connects and migrates, creating a missing SQLite file and its folder.
     pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
+        Self::open_with(url, max_connections, true).await
+    }
+
+    /// Connects and migrates; a missing SQLite file is created only with `create`
+    /// (otherwise [`super::OpenError::NoSqliteFile`]). PostgreSQL is probed once first, so
+    /// that an unreachable server or a missing database fails within seconds with a
+    /// precise [`super::OpenError`].
+    pub async fn open_with(
+        url: &str,
+        max_connections: u32,
+        create: bool,
+    ) -> anyhow::Result<SqlStore> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
             let (file, query) = path.split_once('?').unwrap_or((path, ""));
+            super::connect::check_sqlite_file(file, create)?;
             if file != ":memory:" {
                 if let Some(dir) = Path::new(file)
                     .parent()
@@ -48,9 +61,10 @@ impl SqlStore {
             let query = if query.is_empty() { "mode=rwc" } else { query };
             (Backend::Sqlite, format!("sqlite://{file}?{query}"))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            super::connect::probe_postgres(url).await?;
             (Backend::Postgres, url.to_string())
         } else {
-            anyhow::bail!("database URL {url:?} must start with sqlite:// or postgres://");
+            return Err(super::OpenError::BadUrl(url.to_string()).into());
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(2))

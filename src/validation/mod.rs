@@ -2,7 +2,9 @@
 //! (`schematron/zvdd.sch`), compiled once, and validation of files as `vitrine validate`
 //! and Goobi script steps use it (METS files, or OAI-PMH GetRecord responses holding one).
 
+pub mod location;
 pub mod record;
+pub mod text;
 
 use crate::formats::METS_NS;
 use crate::schematron::{self, CompileError, CompileOptions, Report, Schema};

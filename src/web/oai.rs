@@ -101,13 +101,16 @@ async fn serve(
                 dname.unwrap_or("(root)")
             ));
     };
+    if dname.is_some() && domain.parent_id.is_none() {
+        return redirect_to_root_endpoint(state, req);
+    }
     if let Some(guard) = tree.guard(domain.id) {
         if let Some(denied) = auth::check(req, &tree.config(guard), domain.name.as_str()) {
             return denied;
         }
     }
     let unlocked = auth::unlocked(req, &tree, domain.id);
-    let base_url = format!("{}{}", origin::origin(req, &state.proxies), req.path());
+    let base_url = base_url(state, req);
     let endpoint = Endpoint {
         domain,
         tree: &tree,
@@ -212,4 +215,38 @@ fn send(
             HeaderValue::from_static("text/xml; charset=UTF-8"),
         ))
         .body(SizedStream::new(len, stream))
+}
+
+/// The root domain has one endpoint, `/oai`: `/{root}/oai` answers with a permanent
+/// redirect there (308 for POST, which keeps the method and body), so that harvesters
+/// register one baseURL.
+fn redirect_to_root_endpoint(state: &AppState, req: &HttpRequest) -> HttpResponse {
+    let mut location = format!("{}/oai", public_prefix(state).unwrap_or_default());
+    if !req.query_string().is_empty() {
+        location.push('?');
+        location.push_str(req.query_string());
+    }
+    let mut response = if req.method() == actix_web::http::Method::POST {
+        HttpResponse::PermanentRedirect()
+    } else {
+        HttpResponse::MovedPermanently()
+    };
+    response
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}
+
+/// Identify's baseURL: under the configured `server.public_url` when one is set (behind a
+/// proxy the request's own host is the proxy's upstream), else as the request reached us.
+fn base_url(state: &AppState, req: &HttpRequest) -> String {
+    match public_prefix(state) {
+        Some(prefix) => format!("{prefix}{}", req.path()),
+        None => format!("{}{}", origin::origin(req, &state.proxies), req.path()),
+    }
+}
+
+/// `server.public_url` without a trailing slash, unless it is the default.
+fn public_prefix(state: &AppState) -> Option<String> {
+    let url = state.config.server.public_url.trim_end_matches('/');
+    (url != crate::config::ServerConfig::default().public_url).then(|| url.to_string())
 }

@@ -268,7 +268,7 @@ async fn domain_show_masks_the_basic_password() {
     let shown = vitrine(&["domain", "show", "zd"]);
     assert!(shown.contains("rosetta"), "{shown}");
     assert!(!shown.contains("s3cret"), "{shown}");
-    assert!(shown.contains("password = \"********\""), "{shown}");
+    assert!(shown.contains("password ********"), "{shown}");
     vitrine(&["domain", "set", "zd", "oai.auth.password", "n3w-secret"]);
     let shown = vitrine(&["domain", "show", "zd"]);
     assert!(

@@ -2,6 +2,7 @@
 //! port 0, a fresh database per test, assertions by XPath on parsed responses, every
 //! response validated against OAI-PMH.xsd (and oai_dc records against oai_dc.xsd).
 
+mod command_line;
 mod corpus;
 mod errors;
 mod flow_control;
@@ -11,8 +12,10 @@ mod ingest_api;
 mod ingest_exports;
 mod ingest_helpers;
 mod ingest_kill;
+mod operations;
 mod pages;
 mod protected;
+mod record_inspection;
 mod record_states;
 mod storage;
 mod token_cli;
