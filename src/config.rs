@@ -22,8 +22,10 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// OAI-PMH settings shared by every domain.
     pub oai: OaiConfig,
-    /// Ingest limits.
+    /// Ingest limits, export directories and hotfolders.
     pub ingest: IngestConfig,
+    /// The ingest API (`/api/v1`).
+    pub api: ApiConfig,
     /// Per-domain settings, keyed by domain name.
     pub domains: BTreeMap<String, DomainConfig>,
 }
@@ -113,12 +115,46 @@ impl Default for OaiConfig {
 pub struct IngestConfig {
     /// Largest METS document accepted, in bytes.
     pub max_document_bytes: usize,
+    /// Folders from which `POST /api/v1/domains/{dname}/exports` may import (Goobi's and
+    /// Kitodo's export folders); any path outside them is refused.
+    pub export_dirs: Vec<std::path::PathBuf>,
+    /// Hotfolders `vitrine serve` watches: complete files are imported (into the domain
+    /// named by their sub-folder, else the root domain) and moved to `done/` or `failed/`.
+    pub watch: Vec<std::path::PathBuf>,
+    /// Release the records imported from hotfolders.
+    pub watch_release: bool,
+    /// Seconds between two looks at the hotfolders; a file is complete when its size and
+    /// modification time stayed the same over one interval.
+    pub watch_interval_seconds: u64,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
         IngestConfig {
             max_document_bytes: 64 * 1024 * 1024,
+            export_dirs: Vec::new(),
+            watch: Vec::new(),
+            watch_release: false,
+            watch_interval_seconds: 5,
+        }
+    }
+}
+
+/// `[api]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Requests per second each token may make on average (HTTP 429 beyond).
+    pub rate_limit_per_second: u32,
+    /// Requests a token may make at once above the average (the bucket size).
+    pub rate_limit_burst: u32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            rate_limit_per_second: 2000,
+            rate_limit_burst: 4000,
         }
     }
 }

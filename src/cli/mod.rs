@@ -24,6 +24,7 @@ mod record;
 mod records;
 mod serve;
 mod settings;
+mod token;
 mod validate;
 
 pub use exit::{exit_code, TRANSIENT};
@@ -93,6 +94,8 @@ commands! {
     Record(record::RecordArgs),
     /// Run and inspect jobs.
     Job(job::JobArgs),
+    /// Manage the bearer tokens of the ingest API (/api/v1).
+    Token(token::TokenArgs),
     /// Print the annotated default configuration.
     PrintConfig(config::PrintConfig),
     /// Check the configuration and the database; print every problem (exit 1 if any).

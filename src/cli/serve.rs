@@ -50,6 +50,8 @@ impl Run for Serve {
             crate::jobs::schedule::FOLLOW_EVERY,
         )
         .await?;
+        let _hotfolders =
+            crate::ingest::hotfolder::spawn(opened.store.clone(), opened.config.clone());
         let app = Application::build(opened.config, opened.store, &bind).await?;
         // The one line on stdout: scripts starting `serve --bind 127.0.0.1:0` read the port here.
         println!("listening on http://{}:{}", host(&bind), app.port());

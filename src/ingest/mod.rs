@@ -3,8 +3,14 @@
 //! commits each prepared record whole or not at all. [`import`] drives this for files
 //! and folders (the `vitrine import` command).
 
+mod checked;
+pub mod hotfolder;
 mod import;
 
+pub use checked::{
+    ingest_document, ingest_files, read_file, CheckedError, FileResult, IngestOptions, Ingested,
+    ValidateMode,
+};
 pub use import::{collect_files, import, import_until, ImportOptions, ImportReport};
 
 use crate::domain::{DomainTree, LocalId, OaiIdentifier};

@@ -10,7 +10,8 @@
 //! One file per thing stored, each with its types and its part of the store (a trait
 //! implemented for [`SqlStore`]): `domains`, `records`, `disseminations`, `validation`
 //! (results as stored), `job_runs`, `claims` (taking records for a run) and `results`
-//! (storing a run's results). They share only the leaves: `error`, `compression` and
+//! (storing a run's results), `tokens` (the ingest API's bearer tokens) and `relatives`
+//! (a record's parent and children by local id). They share only the leaves: `error`, `compression` and
 //! `sql` (the connection and the SQL text helpers); none imports another's parent.
 
 mod claims;
@@ -23,8 +24,10 @@ mod inspect;
 mod job_runs;
 mod pages;
 mod records;
+mod relatives;
 mod results;
 mod sql;
+mod tokens;
 mod transient;
 mod validation;
 
@@ -38,8 +41,10 @@ pub use inspect::{RecordFilter, RecordInspection, RecordSummary};
 pub use job_runs::{JobLock, JobRun, JobRunInstance, JobRunStore, Participant, RuleCount};
 pub use pages::{Page, PageStore};
 pub use records::{Payload, PutOutcome, PutRecord, RecordStatus, RecordStore, StateChange};
+pub use relatives::{Relatives, RelativesStore};
 pub use results::{PreparedResult, RecordFailure, ResultStore, SaveOutcome};
 pub use sql::{Backend, SqlStore};
+pub use tokens::{ApiToken, NewToken, TokenRefusal, TokenScope, TokenStore, TokenVerifyError};
 pub use validation::{RecordDiagnostics, ValidationMark, ValidationStore};
 
 use crate::config::Config;
@@ -58,6 +63,8 @@ pub trait Store:
     + ClaimStore
     + ResultStore
     + RecordInspection
+    + TokenStore
+    + RelativesStore
     + Send
     + Sync
 {

@@ -1,6 +1,7 @@
 //! The HTTP adapter (actix-web): routes, shared state, and the edges where protocol
 //! answers, credentials and overload become HTTP. Only this module knows actix.
 
+pub mod api;
 mod auth;
 mod home;
 mod oai;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Resumption token key.
     pub tokens: TokenKey,
+    /// The ingest API's rate limits.
+    pub api: api::ApiState,
     tree: RwLock<(Instant, Arc<DomainTree>)>,
     proxies: origin::TrustedProxies,
     /// Bytes of responses in memory, in KiB (`server.max_response_bytes`).
@@ -48,6 +51,7 @@ impl AppState {
             kib(config.server.max_response_bytes) as usize
         ));
         Ok(AppState {
+            api: api::ApiState::new(&config),
             store,
             config,
             tokens,
@@ -95,7 +99,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             readable("/{dname}/oai", web::to(oai::endpoint))
                 .route(web::post().to(oai::endpoint_post))
                 .default_service(web::to(method_not_allowed::<true>)),
-        );
+        )
+        .configure(api::routes);
 }
 
 /// A resource answering GET and HEAD with `handler`, and 405 to anything else.
