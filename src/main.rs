@@ -11,6 +11,9 @@ use vitrine::domain::DomainName;
 use vitrine::startup::Application;
 use vitrine::store::{self, StateChange, Store};
 
+#[path = "cli/user.rs"]
+mod user_cli;
+
 /// vitrine: OAI-PMH 2.0 data provider for digitised collections with ZVDD METS/MODS validation.
 #[derive(Parser)]
 #[command(version, about)]
@@ -87,6 +90,11 @@ enum Command {
     Job {
         #[command(subcommand)]
         command: JobCommand,
+    },
+    /// Manage the users of the QA and administration pages.
+    User {
+        #[command(subcommand)]
+        command: user_cli::UserCommand,
     },
     /// Print the annotated default configuration.
     PrintConfig,
@@ -242,6 +250,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         {
             println!("{line}");
         }
+        let (lines, password) = vitrine::demo::prepare_qa(store.clone(), config.clone()).await?;
+        for line in lines {
+            println!("{line}");
+        }
         let app = Application::build(config, store, bind).await?;
         let base = format!(
             "http://{}:{}",
@@ -254,6 +266,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         println!("  OAI-PMH (zd)      {base}/zd/oai?verb=Identify");
         println!("  all records       {base}/oai?verb=ListRecords&metadataPrefix=oai_dc");
         println!("  newspaper set     {base}/oai?verb=ListIdentifiers&metadataPrefix=mets&set=zd");
+        println!("  QA statistics     {base}/demo/qa/oaivalidator");
+        println!("  jobs              {base}/demo/admin/jobs");
+        println!(
+            "  log in as         {} / {password}",
+            vitrine::demo::DEMO_ADMIN
+        );
         println!("Stop with Ctrl-C.");
         app.run_until_stopped().await?;
         return Ok(ExitCode::SUCCESS);
@@ -261,6 +279,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Arc::new(config);
     let store = open(cli.database.as_deref(), &config).await?;
     match cli.command {
+        Command::User { command } => return user_cli::run(command, store, config).await,
         Command::Serve { bind } => {
             let bind = bind.unwrap_or_else(|| config.server.bind.clone());
             let _schedule = vitrine::jobs::schedule::start(store.clone(), config.clone()).await?;

@@ -9,11 +9,17 @@
 
 mod claims;
 mod job_runs;
+mod qa;
 mod records;
 mod sql;
+mod users;
 mod validation;
 
+pub use qa::{
+    DomainCounts, QaStore, RuleExample, RuleStat, SampleRecord, StateCount, TrendPoint, STATES,
+};
 pub use sql::SqlStore;
+pub use users::{Session, UserStore};
 pub use validation::{
     Claim, ClaimRequest, ClaimedTask, HeldRecords, JobLock, JobRun, JobRunInstance, Participant,
     PreparedResult, RecordDiagnostics, RecordFailure, RuleCount, SaveOutcome, StoredFinding,
@@ -182,7 +188,7 @@ pub struct Item {
 
 /// The storage interface.
 #[async_trait]
-pub trait Store: ValidationStore + Send + Sync {
+pub trait Store: ValidationStore + QaStore + UserStore + Send + Sync {
     /// Every domain.
     async fn domains(&self) -> Result<Vec<Domain>, StoreError>;
     /// Creates a domain.

@@ -2,6 +2,10 @@
 //! (`schematron/zvdd.sch`), compiled once, and validation of files as `vitrine validate`
 //! and Goobi script steps use it (METS files, or OAI-PMH GetRecord responses holding one).
 
+mod rules;
+
+pub use rules::{rule_info, RuleInfo};
+
 use crate::formats::METS_NS;
 use crate::schematron::{self, CompileError, CompileOptions, Report, Schema};
 use crate::xml::{parse, ParseError, ParseLimits};

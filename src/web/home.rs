@@ -1,52 +1,9 @@
-//! The start page (which endpoints exist), the health check, and the 503 answer used
-//! when the database fails.
+//! The diagnostics schema, the health check, and the 503 answer used when the database
+//! fails.
 
 use super::AppState;
 use actix_web::http::header::RETRY_AFTER;
-use actix_web::{web, HttpRequest, HttpResponse};
-use maud::{html, DOCTYPE};
-
-/// `GET /`: the domains and their OAI-PMH endpoints.
-pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let tree = match state.tree().await {
-        Ok(tree) => tree,
-        Err(e) => return unavailable(&state, &e),
-    };
-    let base = {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    };
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head { meta charset="utf-8"; title { "vitrine" } }
-            body {
-                h1 { "vitrine" }
-                p { "OAI-PMH 2.0 data provider for digitised collections." }
-                table {
-                    thead { tr { th { "Domain" } th { "Title" } th { "OAI-PMH endpoint" } } }
-                    tbody {
-                        @for domain in tree.all() {
-                            @let url = if domain.parent_id.is_none() {
-                                format!("{base}/oai")
-                            } else {
-                                format!("{base}/{}/oai", domain.name)
-                            };
-                            tr {
-                                td { (domain.name.as_str()) }
-                                td { (domain.title) }
-                                td { a href={ (url) "?verb=Identify" } { (url) } }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(page.into_string())
-}
+use actix_web::{web, HttpResponse};
 
 /// `GET /schemas/diagnostics.xsd`: the schema of `diag=true` diagnostics.
 pub async fn diagnostics_schema() -> HttpResponse {

@@ -5,6 +5,8 @@ mod auth;
 mod home;
 mod oai;
 mod overload;
+pub mod pages;
+pub mod session;
 
 use crate::config::Config;
 use crate::domain::DomainTree;
@@ -63,8 +65,7 @@ impl AppState {
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home::index))
-        .route("/health", web::get().to(home::health))
+    cfg.route("/health", web::get().to(home::health))
         .route(
             "/schemas/diagnostics.xsd",
             web::get().to(home::diagnostics_schema),
@@ -73,6 +74,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/oai", web::post().to(oai::root_endpoint_post))
         .route("/{dname}/oai", web::get().to(oai::endpoint))
         .route("/{dname}/oai", web::post().to(oai::endpoint_post));
+    pages::routes(cfg);
 }
 
 pub use overload::Overload;
