@@ -5,6 +5,7 @@
 //! {`formats`, `schematron`, `xml`, `domain`}. Only `store` talks SQL, only `xml`,
 //! `formats` and `schematron` touch libxml, only `web` and `startup` know actix.
 
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -12,6 +13,7 @@ pub mod formats;
 pub mod ingest;
 pub mod jobs;
 pub mod oai;
+pub mod progress;
 pub mod repair;
 pub mod schematron;
 pub mod startup;

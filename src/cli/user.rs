@@ -4,18 +4,22 @@
 //! from the command line, where other users of the machine could see them) and stored as
 //! argon2id hashes.
 
-use anyhow::{bail, Context};
-use clap::Subcommand;
+use super::{Context, Run};
+use crate::store::StoreError;
+use crate::users::{check_name, hash_password, read_password, Role};
+use anyhow::{bail, Context as _};
 use std::io::BufRead;
 use std::process::ExitCode;
-use std::sync::Arc;
-use vitrine::config::Config;
-use vitrine::store::{Store, StoreError};
-use vitrine::users::{check_name, hash_password, read_password, Role};
 
-/// The `user` commands.
-#[derive(Subcommand)]
-pub enum UserCommand {
+/// `vitrine user`.
+#[derive(clap::Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    command: UserCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum UserCommand {
     /// Create a user; the password is the first line of standard input.
     Add {
         /// Login name.
@@ -58,12 +62,16 @@ fn password_from_stdin() -> anyhow::Result<String> {
     Ok(password)
 }
 
-/// Runs a `user` command.
-pub async fn run(
-    command: UserCommand,
-    store: Arc<dyn Store>,
-    config: Arc<Config>,
-) -> anyhow::Result<ExitCode> {
+#[async_trait::async_trait(?Send)]
+impl Run for UserArgs {
+    async fn run(self, context: Context) -> anyhow::Result<ExitCode> {
+        let opened = context.open().await?;
+        run(self.command, &opened).await
+    }
+}
+
+async fn run(command: UserCommand, opened: &super::Opened) -> anyhow::Result<ExitCode> {
+    let store = &opened.store;
     let now = chrono::Utc::now().timestamp();
     match command {
         UserCommand::Add {
@@ -71,7 +79,7 @@ pub async fn run(
         } => {
             check_name(&name)?;
             let role: Role = role.parse()?;
-            let tree = vitrine::store::load_tree(store.as_ref(), config).await?;
+            let tree = opened.tree().await?;
             let domain_id = match &domain {
                 Some(d) => Some(
                     tree.by_name(d)
@@ -93,7 +101,7 @@ pub async fn run(
             }
         }
         UserCommand::List => {
-            let tree = vitrine::store::load_tree(store.as_ref(), config).await?;
+            let tree = opened.tree().await?;
             println!("name\trole\tdomain\tcreated");
             for user in store.users().await? {
                 let domain = user.domain_id.map_or("(root)".to_string(), |id| {
@@ -104,7 +112,7 @@ pub async fn run(
                     user.name,
                     user.role,
                     domain,
-                    vitrine::domain::Datestamp::from_seconds(user.created_at)
+                    crate::domain::Datestamp::from_seconds(user.created_at)
                 );
             }
         }

@@ -12,7 +12,8 @@ pub use identifier::{check_repository_identifier, LocalId, OaiIdentifier};
 pub use name::DomainName;
 pub use set_spec::SetSpec;
 pub use tree::{
-    Domain, DomainSetting, DomainTree, DEFAULT_PAGE_SIZE, DEFAULT_REPOSITORY_IDENTIFIER,
+    Domain, DomainSetting, DomainTree, UnknownDomain, DEFAULT_PAGE_SIZE,
+    DEFAULT_REPOSITORY_IDENTIFIER,
 };
 
 /// Why a value could not be parsed into one of the domain types.

@@ -26,6 +26,22 @@ pub const DEFAULT_REPOSITORY_IDENTIFIER: &str = "vitrine.localhost";
 /// Default page size of list responses.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
+/// The one answer to a name that names no domain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no domain {0}; create it with `vitrine domain add`")]
+pub struct UnknownDomain(pub String);
+
+impl Domain {
+    /// The path of this domain's OAI-PMH endpoint: `/oai` for the root, `/NAME/oai` below.
+    pub fn endpoint_path(&self) -> String {
+        if self.parent_id.is_none() {
+            "/oai".to_string()
+        } else {
+            format!("/{}/oai", self.name)
+        }
+    }
+}
+
 /// A setting changed from the command line: (domain id, dotted key, value).
 pub type DomainSetting = (i64, String, String);
 
@@ -78,6 +94,12 @@ impl DomainTree {
     /// A domain by name.
     pub fn by_name(&self, name: &str) -> Option<&Domain> {
         self.domains.iter().find(|d| d.name.as_str() == name)
+    }
+
+    /// A domain by name, or the one "no domain …" error.
+    pub fn require(&self, name: &str) -> Result<&Domain, UnknownDomain> {
+        self.by_name(name)
+            .ok_or_else(|| UnknownDomain(name.to_string()))
     }
 
     /// A domain by id.

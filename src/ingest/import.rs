@@ -6,7 +6,6 @@ use super::prepare;
 use crate::domain::{Domain, DomainTree};
 use crate::store::{PutOutcome, Store};
 use crate::xml::ParseLimits;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,15 +66,7 @@ pub async fn import(
     limits: ParseLimits,
     show_progress: bool,
 ) -> ImportReport {
-    let bar = ProgressBar::new(files.len() as u64);
-    if show_progress {
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} records {per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-    } else {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
+    let bar = crate::progress::records_bar(files.len() as u64, show_progress);
     let mut report = ImportReport::default();
     let chunks: Vec<Vec<PathBuf>> = files.chunks(BATCH).map(<[PathBuf]>::to_vec).collect();
     let prepare_chunk = |chunk: Vec<PathBuf>| {

@@ -216,10 +216,7 @@ pub async fn run(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> anyhow::Result<JobReport> {
     zvdd().map_err(|e| anyhow::anyhow!("the ZVDD rules do not compile: {e}"))?;
-    let domain = tree
-        .by_name(&options.domain)
-        .with_context(|| format!("no domain {}", options.domain))?
-        .clone();
+    let domain = tree.require(&options.domain)?.clone();
     let scope: Vec<i64> = tree.zmets_scope(domain.id);
     if scope.is_empty() {
         bail!(

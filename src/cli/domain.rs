@@ -1,0 +1,136 @@
+//! `vitrine domain …`: creating domains and changing their settings.
+
+use super::{Context, Run};
+use crate::domain::DomainName;
+use anyhow::Context as _;
+use std::process::ExitCode;
+
+/// `vitrine domain`.
+#[derive(clap::Args)]
+pub struct DomainArgs {
+    #[command(subcommand)]
+    command: DomainCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum DomainCommand {
+    /// Create a domain.
+    Add {
+        /// Short name (a-z, 0-9, '-', '_').
+        dname: String,
+        /// Parent domain (none: the root domain).
+        #[arg(long)]
+        parent: Option<String>,
+        /// Human title.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List domains.
+    List,
+    /// Change a setting of a domain (takes precedence over the configuration file),
+    /// e.g. `vitrine domain set ulb oai.formats.zmets.on true`.
+    Set {
+        /// Domain.
+        dname: String,
+        /// Dotted setting name as in `[domains.DNAME]` of the configuration.
+        key: String,
+        /// New value (TOML: true, 50, "text", ["a", "b"]; a bare word is text).
+        value: String,
+    },
+    /// Remove a setting made with `domain set` (the file's value applies again).
+    Unset {
+        /// Domain.
+        dname: String,
+        /// Dotted setting name.
+        key: String,
+    },
+    /// Show a domain's effective configuration and where each changed setting comes from.
+    Show {
+        /// Domain.
+        dname: String,
+    },
+}
+
+#[async_trait::async_trait(?Send)]
+impl Run for DomainArgs {
+    async fn run(self, context: Context) -> anyhow::Result<ExitCode> {
+        let opened = context.open().await?;
+        let store = opened.store.as_ref();
+        let tree = opened.tree().await?;
+        match self.command {
+            DomainCommand::Add {
+                dname,
+                parent,
+                name,
+            } => {
+                let name_parsed = DomainName::parse(&dname)?;
+                let parent_id = match parent {
+                    None => None,
+                    Some(p) => Some(tree.require(&p)?.id),
+                };
+                let domain = store
+                    .add_domain(&name_parsed, parent_id, name.as_deref().unwrap_or(&dname))
+                    .await?;
+                println!("created domain {} (id {})", domain.name, domain.id);
+            }
+            DomainCommand::List => {
+                for d in tree.all() {
+                    let depth = tree.lineage(d.id).len() - 1;
+                    println!(
+                        "{}{}\t{}\t{}",
+                        "  ".repeat(depth),
+                        d.name,
+                        d.title,
+                        d.endpoint_path()
+                    );
+                }
+            }
+            DomainCommand::Set { dname, key, value } => {
+                let domain = tree.require(&dname)?;
+                // Refuse what would not load: unknown key, wrong type, invalid value.
+                tree.config(domain.id)
+                    .with_setting(&key, &value)
+                    .with_context(|| format!("domain {dname}"))?;
+                store
+                    .set_domain_setting(domain.id, &key, Some(&value))
+                    .await?;
+                println!("{dname}: {key} = {value}");
+            }
+            DomainCommand::Unset { dname, key } => {
+                let domain = tree.require(&dname)?;
+                store.set_domain_setting(domain.id, &key, None).await?;
+                println!("{dname}: {key} removed; the configuration file's value applies");
+            }
+            DomainCommand::Show { dname } => {
+                let domain = tree.require(&dname)?;
+                let parent = domain
+                    .parent_id
+                    .and_then(|p| tree.by_id(p))
+                    .map_or("(root)".to_string(), |p| p.name.to_string());
+                println!("# domain {dname}: {} (parent {parent})", domain.title);
+                println!(
+                    "# endpoint {}, repository identifier {}",
+                    domain.endpoint_path(),
+                    tree.repository_identifier(domain.id)
+                );
+                for (_, key, value) in store
+                    .domain_settings()
+                    .await?
+                    .iter()
+                    .filter(|(d, _, _)| *d == domain.id)
+                {
+                    println!("# set on the command line: {key} = {value}");
+                }
+                let mut table = toml::Table::new();
+                table.insert(
+                    dname.clone(),
+                    toml::Value::try_from(tree.config(domain.id))?,
+                );
+                let mut outer = toml::Table::new();
+                outer.insert("domains".into(), toml::Value::Table(table));
+                print!("{}", toml::to_string_pretty(&outer)?);
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,154 @@
+//! The command line: the clap types of the `vitrine` command and its dispatcher.
+//!
+//! One file per command group. A group is a type that parses its own arguments (clap's
+//! `Args`) and implements [`Run`]; adding one takes its file, a `mod` line below and one
+//! line in the `commands!` list, which declares the subcommand and dispatches to it.
+
+use crate::config::Config;
+use crate::domain::DomainTree;
+use crate::store::{self, Store};
+use anyhow::Context as _;
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+mod config;
+mod domain;
+mod import;
+mod job;
+mod records;
+mod serve;
+mod user;
+mod validate;
+
+/// vitrine: OAI-PMH 2.0 data provider for digitised collections with ZVDD METS/MODS validation.
+#[derive(Parser)]
+#[command(name = "vitrine", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML); see `vitrine print-config`.
+    #[arg(long, global = true, env = "VITRINE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://…
+    #[arg(long, global = true)]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// What a command group does once its arguments are parsed.
+#[async_trait::async_trait(?Send)]
+pub trait Run {
+    /// Runs the command; the exit code says how it went (errors are printed by the caller).
+    async fn run(self, context: Context) -> anyhow::Result<ExitCode>;
+}
+
+/// Declares the subcommands and dispatches each to its group's [`Run`].
+macro_rules! commands {
+    ($($(#[$doc:meta])* $variant:ident($group:ty),)*) => {
+        /// The subcommands of `vitrine`.
+        #[derive(clap::Subcommand)]
+        pub enum Command {
+            $($(#[$doc])* $variant($group),)*
+        }
+
+        impl Command {
+            async fn run(self, context: Context) -> anyhow::Result<ExitCode> {
+                match self {
+                    $(Command::$variant(group) => group.run(context).await,)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    /// Serve the OAI-PMH endpoints.
+    Serve(serve::Serve),
+    /// Start a demo: fresh SQLite database, bundled sample collection, prints the URLs.
+    Demo(serve::Demo),
+    /// Manage domains.
+    Domain(domain::DomainArgs),
+    /// Import METS files or folders of them into a domain.
+    Import(import::Import),
+    /// Release records (make them public).
+    Release(records::Release),
+    /// Withdraw records (no longer public; harvesters see them as deleted).
+    Withdraw(records::Withdraw),
+    /// Delete records (tombstones; harvesters see them as deleted).
+    Delete(records::Delete),
+    /// Validate METS files against the ZVDD rules (or other ISO Schematron files).
+    ///
+    /// Exit code 0 when every file is valid or valid_warn, 1 when any is invalid, 2 on
+    /// usage errors or unreadable input — usable as a Goobi script step.
+    Validate(validate::Validate),
+    /// Run and inspect jobs.
+    Job(job::JobArgs),
+    /// Manage the users of the QA and administration pages.
+    User(user::UserArgs),
+    /// Print the annotated default configuration.
+    PrintConfig(config::PrintConfig),
+}
+
+/// The global options every command may use: where the configuration and the database are.
+pub struct Context {
+    /// `--config` (or `VITRINE_CONFIG`).
+    pub config_path: Option<PathBuf>,
+    /// `--database`, overriding the configuration's URL.
+    pub database: Option<String>,
+}
+
+impl Context {
+    /// Loads the configuration file (or the defaults).
+    pub fn config(&self) -> anyhow::Result<Config> {
+        Config::load(self.config_path.as_deref())
+    }
+
+    /// Loads the configuration and opens the database it (or `--database`) names.
+    pub async fn open(&self) -> anyhow::Result<Opened> {
+        let config = Arc::new(self.config()?);
+        let store = open_store(self.database.as_deref(), &config).await?;
+        Ok(Opened { config, store })
+    }
+}
+
+/// The configuration and the opened store, as most commands need them.
+pub struct Opened {
+    /// The loaded configuration.
+    pub config: Arc<Config>,
+    /// The opened database.
+    pub store: Arc<dyn Store>,
+}
+
+impl Opened {
+    /// The domain tree as stored now, with its effective settings.
+    pub async fn tree(&self) -> anyhow::Result<DomainTree> {
+        Ok(store::load_tree(self.store.as_ref(), self.config.clone())
+            .await
+            .context("cannot read the domains")?)
+    }
+}
+
+/// Opens the database `url` names, or the configured one.
+async fn open_store(url: Option<&str>, config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = url.unwrap_or(&config.database.url);
+    Ok(Arc::new(
+        store::open(url, config.database.max_connections).await?,
+    ))
+}
+
+/// Parses the command line, runs the command and turns an error into exit code 1.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let context = Context {
+        config_path: cli.config,
+        database: cli.database,
+    };
+    match cli.command.run(context).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
