@@ -6,8 +6,8 @@ use crate::store::{TrendPoint, STATES};
 use maud::{html, Markup};
 use std::collections::BTreeMap;
 
-const WIDTH: i64 = 720;
-const LABEL: i64 = 190;
+const WIDTH: i64 = 560;
+const LABEL: i64 = 150;
 const ROW: i64 = 30;
 
 fn scaled(value: i64, max: i64, room: i64) -> i64 {
@@ -22,7 +22,7 @@ fn scaled(value: i64, max: i64, room: i64) -> i64 {
 /// such as "12 exported").
 pub fn state_bars(lang: Lang, title: &str, rows: &[(String, i64, String)]) -> Markup {
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0);
-    let room = WIDTH - LABEL - 190;
+    let room = WIDTH - LABEL - 160;
     let height = ROW * rows.len() as i64 + 10;
     html! {
         svg.chart role="img" aria-label=(title) viewBox={ "0 0 " (WIDTH) " " (height) }
@@ -56,7 +56,7 @@ pub fn before_after(
         .flat_map(|s| [value(before, s), value(after, s)])
         .max()
         .unwrap_or(0);
-    let room = WIDTH - LABEL - 170;
+    let room = WIDTH - LABEL - 110;
     let group = 2 * ROW - 4;
     let height = group * STATES.len() as i64 + 10;
     html! {
@@ -85,7 +85,7 @@ pub fn before_after(
 /// Records per state over the last runs: one line per state, labelled at its end with
 /// the state and its last number; the runs along the bottom.
 pub fn trend(lang: Lang, title: &str, points: &[TrendPoint]) -> Markup {
-    let (left, right, top, bottom, height) = (50i64, 200i64, 12i64, 40i64, 230i64);
+    let (left, right, top, bottom, height) = (50i64, 190i64, 12i64, 40i64, 230i64);
     let plot_w = WIDTH - left - right;
     let plot_h = height - top - bottom;
     let max = points

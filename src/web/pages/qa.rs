@@ -165,7 +165,7 @@ fn samples(lang: Lang, access: &Access, data: &QaData) -> Markup {
                         @for r in records {
                             li {
                                 a.record href=(record_link(access, r.domain_id, &r.local_id)) { (r.local_id) }
-                                @if let Some(title) = &r.title { " " span.muted { (title) } }
+                                @if let Some(title) = &r.title { " " span.muted { (shorten(title, 90)) } }
                                 @if r.exported {
                                     " · "
                                     a.diag href={ (oai) "?verb=GetRecord&metadataPrefix=zmets&identifier="
@@ -177,6 +177,16 @@ fn samples(lang: Lang, access: &Access, data: &QaData) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// At most `max` characters of `text`, with "…" where it was cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{}…", cut.trim_end())
     }
 }
 

@@ -15,6 +15,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use std::sync::OnceLock;
 
+/// Groups of findings longer than this are shown folded.
+const FOLD_AFTER: usize = 10;
+
 /// The usual prefixes of the namespaces in METS/MODS locations.
 const PREFIXES: [(&str, &str); 6] = [
     ("http://www.loc.gov/METS/", "mets"),
@@ -172,31 +175,47 @@ fn links(lang: Lang, domain: &crate::domain::Domain, status: &RecordStatus) -> M
     }
 }
 
+/// Findings grouped by rule (in the order the rules first occur), each group folded
+/// away when it is long, so that a record with hundreds of findings stays readable.
 fn finding_rows(lang: Lang, findings: &[&StoredFinding], with_repaired: bool) -> Markup {
+    let mut groups: Vec<(&str, Vec<&StoredFinding>)> = Vec::new();
+    for f in findings {
+        match groups.iter_mut().find(|g| g.0 == f.rule_id) {
+            Some(group) => group.1.push(f),
+            None => groups.push((&f.rule_id, vec![f])),
+        }
+    }
     html! {
-        div.scroll { table {
-            thead { tr {
-                th scope="col" { (lang.t("Regel", "Rule")) }
-                th scope="col" { (lang.t("Klasse", "Class")) }
-                th scope="col" { (lang.t("Ort", "Location")) }
-                th scope="col" { (lang.t("Meldung", "Message")) }
-                @if with_repaired { th scope="col" { (lang.t("repariert", "repaired")) } }
-            } }
-            tbody {
-                @for f in findings {
-                    tr.finding data-rule=(f.rule_id) data-repaired=(f.repaired) {
-                        td { code { (f.rule_id) } @if let Some(info) = rule_info(&f.rule_id) { br; span.muted { (info.title) } } }
-                        td { span.badge.(f.class) { (f.class) } }
-                        td { code.path title=(f.location) { (short_path(&f.location)) } }
-                        td { (f.message) }
-                        @if with_repaired {
-                            td { @if f.repaired { span.badge.valid { "✓ " (lang.t("repariert", "repaired")) } }
-                                 @else { span.badge.invalid { "✗ " (lang.t("nicht repariert", "not repaired")) } } }
+        @for (rule, group) in &groups {
+            @let repaired = group.iter().filter(|f| f.repaired).count();
+            details.findings open[group.len() <= FOLD_AFTER] {
+                summary {
+                    code { (rule) } " "
+                    span.badge.(group[0].class) { (group[0].class) } " "
+                    @if let Some(info) = rule_info(rule) { (info.title) " " }
+                    span.muted { "(" (group.len()) @if with_repaired { ", " (lang.t("repariert", "repaired")) " " (repaired) "/" (group.len()) } ")" }
+                }
+                div.scroll { table {
+                    thead { tr {
+                        th scope="col" { (lang.t("Ort", "Location")) }
+                        th scope="col" { (lang.t("Meldung", "Message")) }
+                        @if with_repaired { th scope="col" { (lang.t("repariert", "repaired")) } }
+                    } }
+                    tbody {
+                        @for f in group {
+                            tr.finding data-rule=(f.rule_id) data-repaired=(f.repaired) {
+                                td { code.path title=(f.location) { (short_path(&f.location)) } }
+                                td { (f.message) }
+                                @if with_repaired {
+                                    td { @if f.repaired { span.badge.valid { "✓ " (lang.t("repariert", "repaired")) } }
+                                         @else { span.badge.invalid { "✗ " (lang.t("nicht repariert", "not repaired")) } } }
+                                }
+                            }
                         }
                     }
-                }
+                } }
             }
-        } }
+        }
     }
 }
 

@@ -79,9 +79,9 @@ pub async fn page(
     let body = html! {
         h1 { (lang.t("Jobbericht ", "Job report ")) "#" (run.id) " " span.badge.(run.status) #status { (run.status) } }
         p.lead { (run.job) " · " (lang.t("Modus ", "mode ")) (run.mode) " · " (lang.t("Domain ", "domain ")) code { (domain_name) } }
-        div.grid {
-            (facts(lang, &run, report.as_ref()))
-            section.panel aria-labelledby="states" {
+        (facts(lang, &run, report.as_ref()))
+        div {
+            section.panel.chart-panel aria-labelledby="states" {
                 h2 #states { (lang.t("Zustände vorher und nachher", "States before and after")) }
                 @match &report {
                     Some(r) => (chart::before_after(lang, lang.t("Datensätze je Zustand vor und nach dem Lauf", "Records per state before and after the run"), &r.before, &r.after)),
