@@ -6,6 +6,7 @@ mod identifier;
 mod name;
 mod set_spec;
 mod tree;
+mod validation;
 
 pub use datestamp::{Datestamp, Granularity};
 pub use identifier::{check_repository_identifier, LocalId, OaiIdentifier};
@@ -15,6 +16,7 @@ pub use tree::{
     Domain, DomainSetting, DomainTree, UnknownDomain, DEFAULT_PAGE_SIZE,
     DEFAULT_REPOSITORY_IDENTIFIER,
 };
+pub use validation::{StoredFinding, StoredRepair, ValidationOutcome, ValidationTask};
 
 /// Why a value could not be parsed into one of the domain types.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

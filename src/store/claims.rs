@@ -1,4 +1,5 @@
-//! Claiming records for validation and storing the results, batch by batch.
+//! Claiming records for validation, batch by batch (storing the results is in
+//! `results.rs`).
 //!
 //! A claim takes undefined records in id order. On PostgreSQL it runs in a transaction
 //! that locks them (`FOR UPDATE OF r SKIP LOCKED`): other instances skip them, and the
@@ -6,60 +7,161 @@
 //! record is validated by one instance, and an instance that dies frees its records by
 //! its transaction aborting. On SQLite one process does the whole run and no transaction
 //! stays open while validating.
-//!
-//! Results are stored with set-based statements (a handful per batch, whatever its size):
-//! one `UPDATE … FROM (VALUES …)` for the states, `DELETE … IN (…)` and multi-row
-//! `INSERT`s for findings, repairs and renderings, and the ZVDD dissemination in three
-//! statements. A record that changed since it was claimed keeps its `undefined` state.
 
-use super::records::ZVDD_FORMATS;
-use super::sql::{Backend, SqlStore};
-use super::validation::{
-    in_list, Claim, ClaimRequest, ClaimedTask, HeldRecords, Participant, PreparedResult,
-    RecordFailure, SaveOutcome,
-};
-use super::{StoreError, ValidationResult};
+use super::compression::decompress;
+use super::error::StoreError;
+use super::sql::{in_list, Backend, SqlStore};
+use crate::domain::ValidationTask;
+use async_trait::async_trait;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
-use std::collections::{HashMap, HashSet};
+use sqlx::{AssertSqlSafe, Row};
 
-/// Bind parameters per statement at most (SQLite allows 32766, PostgreSQL 65535).
-const MAX_PARAMS: usize = 32_000;
+/// Which records a claim takes.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest<'a> {
+    /// Domains in scope.
+    pub domain_ids: &'a [i64],
+    /// The run claiming: records it took already (`validation_run`) are not taken again.
+    pub run_id: i64,
+    /// Only records with a greater id (the claimant's position).
+    pub after: i64,
+    /// At most this many.
+    pub limit: i64,
+    /// PostgreSQL: wait for records other transactions hold instead of skipping them.
+    pub wait: bool,
+    /// Only while the run is `validating` (a worker stops when the coordinator sweeps).
+    pub worker: bool,
+}
 
-/// Claims up to `limit` undefined records in id order (see the module documentation).
-pub(super) async fn claim(
-    store: &SqlStore,
-    request: &ClaimRequest<'_>,
-) -> Result<Claim, StoreError> {
-    let postgres = store.backend() == Backend::Postgres;
-    let sql = claim_sql(request, postgres);
-    let mut q = sqlx::query(AssertSqlSafe(sql))
-        .bind(request.after)
-        .bind(request.run_id);
-    for id in request.domain_ids {
-        q = q.bind(id);
+/// A record claimed for validation, as stored (compressed): it is decompressed on the
+/// validating thread, not on the one talking to the database.
+#[derive(Debug, Clone)]
+pub struct ClaimedTask {
+    /// Record id.
+    pub record_id: i64,
+    /// Local id.
+    pub local_id: String,
+    pub(super) domain_id: i64,
+    pub(super) updated_at: i64,
+    /// The stored METS (compressed).
+    pub(super) mets: Vec<u8>,
+    pub(super) parent_title: Option<String>,
+    /// The stored zmets (compressed), if any.
+    pub(super) previous_zmets: Option<Vec<u8>>,
+    /// The stored `mods` payload (compressed): the zmods when no repair changes the METS.
+    pub(super) mods: Option<Vec<u8>>,
+}
+
+impl ClaimedTask {
+    /// The task with its METS decompressed.
+    pub fn task(&self) -> Result<ValidationTask, StoreError> {
+        Ok(ValidationTask {
+            record_id: self.record_id,
+            domain_id: self.domain_id,
+            local_id: self.local_id.clone(),
+            updated_at: self.updated_at,
+            mets: decompress(&self.mets)?,
+            parent_title: self.parent_title.clone(),
+        })
     }
-    let (rows, transaction) = if postgres {
-        let mut tx = store.pool.begin().await?;
-        let rows = q.fetch_all(&mut *tx).await?;
-        if rows.is_empty() {
-            tx.rollback().await?;
-            (rows, None)
-        } else {
-            (rows, Some(tx))
+}
+
+/// Records claimed and not yet stored. On PostgreSQL it holds the transaction whose row
+/// locks (`FOR UPDATE`) keep other instances off these records; dropping it rolls back
+/// and frees them for others — as does the death of the process.
+pub struct HeldRecords {
+    ids: Vec<i64>,
+    transaction: Option<sqlx::Transaction<'static, sqlx::Any>>,
+}
+
+impl HeldRecords {
+    /// Records held by `transaction`, or by nobody (SQLite; results stored outside a
+    /// claim).
+    pub(super) fn new(
+        ids: Vec<i64>,
+        transaction: Option<sqlx::Transaction<'static, sqlx::Any>>,
+    ) -> HeldRecords {
+        HeldRecords { ids, transaction }
+    }
+
+    /// The ids and the transaction holding them.
+    pub(super) fn into_parts(self) -> (Vec<i64>, Option<sqlx::Transaction<'static, sqlx::Any>>) {
+        (self.ids, self.transaction)
+    }
+
+    /// Records no transaction holds: results worked out outside a claim, stored (as
+    /// any) only where the record did not change since it was read.
+    pub fn unheld(ids: Vec<i64>) -> HeldRecords {
+        HeldRecords {
+            ids,
+            transaction: None,
         }
-    } else {
-        (q.fetch_all(&store.pool).await?, None)
-    };
-    let tasks = rows
-        .iter()
-        .map(claimed_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    let ids = tasks.iter().map(|t| t.record_id).collect();
-    Ok(Claim {
-        tasks,
-        held: HeldRecords::new(ids, transaction),
-    })
+    }
+
+    /// The ids held.
+    pub fn ids(&self) -> &[i64] {
+        &self.ids
+    }
+}
+
+/// A batch of claimed records.
+pub struct Claim {
+    /// The records to validate.
+    pub tasks: Vec<ClaimedTask>,
+    /// Their hold, given back with the results.
+    pub held: HeldRecords,
+}
+
+/// Claiming records for validation.
+#[async_trait]
+pub trait ClaimStore: Send + Sync {
+    /// Whether several instances share a run's records (PostgreSQL: row locks, `FOR
+    /// UPDATE SKIP LOCKED`); on SQLite one process does the whole run.
+    fn shares_work(&self) -> bool;
+    /// Claims up to `limit` undefined records in id order. On PostgreSQL they stay
+    /// locked until [`ValidationStore::save_claimed`] commits (or the claim is dropped);
+    /// records other instances hold are skipped, or waited for with `wait`.
+    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError>;
+}
+
+#[async_trait]
+impl ClaimStore for SqlStore {
+    fn shares_work(&self) -> bool {
+        self.backend() == Backend::Postgres
+    }
+
+    /// Claims up to `limit` undefined records in id order (see the module documentation).
+    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        let postgres = self.backend() == Backend::Postgres;
+        let sql = claim_sql(request, postgres);
+        let mut q = sqlx::query(AssertSqlSafe(sql))
+            .bind(request.after)
+            .bind(request.run_id);
+        for id in request.domain_ids {
+            q = q.bind(id);
+        }
+        let (rows, transaction) = if postgres {
+            let mut tx = self.pool.begin().await?;
+            let rows = q.fetch_all(&mut *tx).await?;
+            if rows.is_empty() {
+                tx.rollback().await?;
+                (rows, None)
+            } else {
+                (rows, Some(tx))
+            }
+        } else {
+            (q.fetch_all(&self.pool).await?, None)
+        };
+        let tasks = rows
+            .iter()
+            .map(claimed_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids = tasks.iter().map(|t| t.record_id).collect();
+        Ok(Claim {
+            tasks,
+            held: HeldRecords::new(ids, transaction),
+        })
+    }
 }
 
 /// The claim query: `$1` the position, `$2` the run, `$3…` the domains. The position
@@ -107,448 +209,4 @@ fn claimed_from_row(row: &AnyRow) -> Result<ClaimedTask, StoreError> {
         previous_zmets: row.try_get("zmets")?,
         mods: row.try_get("mods")?,
     })
-}
-
-/// Stores the results of a claim in one transaction (see the module documentation).
-pub(super) async fn save_claimed(
-    store: &SqlStore,
-    held: HeldRecords,
-    results: &[PreparedResult],
-    failures: &[RecordFailure],
-    by: Option<Participant>,
-    now: i64,
-) -> Result<SaveOutcome, StoreError> {
-    let (ids, transaction) = held.into_parts();
-    let mut tx = match transaction {
-        Some(tx) => tx,
-        None => store.begin_write().await?,
-    };
-    if let Some(by) = by {
-        mark_taken(&mut tx, &ids, by.run_id).await?;
-    }
-    let stored = update_states(&mut tx, results, by, now).await?;
-    replace_details(&mut tx, &stored).await?;
-    export_zvdd(&mut tx, &stored, now).await?;
-    let outcome = SaveOutcome {
-        saved: stored.len() as u64,
-        changed_meanwhile: (results.len() - stored.len()) as u64,
-        run_validated: None,
-    };
-    let outcome = match by {
-        Some(by) => {
-            insert_failures(&mut tx, failures, by.run_id).await?;
-            SaveOutcome {
-                run_validated: Some(count_batch(&mut tx, by, &outcome).await?),
-                ..outcome
-            }
-        }
-        None => outcome,
-    };
-    tx.commit().await?;
-    Ok(outcome)
-}
-
-/// Stores results outside a run: the zmets stored before are read for the whole batch
-/// at once, to keep the datestamps of unchanged ones.
-pub(super) async fn save_validations(
-    store: &SqlStore,
-    results: &[ValidationResult],
-    now: i64,
-) -> Result<u64, StoreError> {
-    let ids: Vec<i64> = results.iter().map(|r| r.outcome.record_id).collect();
-    let mut previous: HashMap<i64, Vec<u8>> = HashMap::new();
-    for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "SELECT record_id, body FROM payload WHERE prefix = 'zmets' AND {}",
-            in_list("record_id", chunk, 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(id);
-        }
-        for row in q.fetch_all(&store.pool).await? {
-            previous.insert(row.try_get("record_id")?, row.try_get("body")?);
-        }
-    }
-    let prepared: Vec<PreparedResult> = results
-        .iter()
-        .map(|r| {
-            PreparedResult::new(
-                r.clone(),
-                previous.get(&r.outcome.record_id).map(Vec::as_slice),
-            )
-        })
-        .collect();
-    let held = HeldRecords::new(ids, None);
-    Ok(save_claimed(store, held, &prepared, &[], None, now)
-        .await?
-        .saved)
-}
-
-/// A stored result with what the dissemination needs of its record.
-struct Stored<'a> {
-    result: &'a PreparedResult,
-    released: bool,
-    domain_id: i64,
-}
-
-/// Notes that `run` took the records, whatever came of them, so it does not take them
-/// again (a record that failed or changed meanwhile waits for the next run).
-async fn mark_taken(conn: &mut AnyConnection, ids: &[i64], run: i64) -> Result<(), StoreError> {
-    for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "UPDATE record SET validation_run = $1 WHERE {}",
-            in_list("id", chunk, 2)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(run);
-        for id in chunk {
-            q = q.bind(id);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// Sets the states of the records that did not change since they were claimed, in one
-/// statement per chunk; returns those records.
-async fn update_states<'a>(
-    conn: &mut AnyConnection,
-    results: &'a [PreparedResult],
-    by: Option<Participant>,
-    now: i64,
-) -> Result<Vec<Stored<'a>>, StoreError> {
-    const WIDTH: usize = 5;
-    let by_id: HashMap<i64, &PreparedResult> =
-        results.iter().map(|r| (r.outcome.record_id, r)).collect();
-    let mut stored = Vec::with_capacity(results.len());
-    for chunk in results.chunks(MAX_PARAMS / WIDTH) {
-        let sql = format!(
-            "WITH v (v_id, v_stamp, v_state, v_reason, v_version) AS (VALUES {}) \
-             UPDATE record SET zmods_validation = v.v_state, validation_reason = v.v_reason, \
-             validated_at = $1, rule_set_version = v.v_version, \
-             validation_run = COALESCE($2, validation_run), validated_by = $3, \
-             validation_count = validation_count + 1 \
-             FROM v WHERE record.id = v.v_id AND record.updated_at = v.v_stamp \
-             AND record.deleted = 0 \
-             RETURNING record.id AS id, record.released AS released, record.domain_id AS domain_id",
-            placeholders(chunk.len(), WIDTH, 4)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql))
-            .bind(now)
-            .bind(by.map(|b| b.run_id))
-            .bind(by.map(|b| b.id));
-        for r in chunk {
-            q = q
-                .bind(r.outcome.record_id)
-                .bind(r.outcome.updated_at)
-                .bind(&r.outcome.state)
-                .bind(&r.outcome.reason)
-                .bind(&r.outcome.rule_set_version);
-        }
-        for row in q.fetch_all(&mut *conn).await? {
-            let id: i64 = row.try_get("id")?;
-            if let Some(result) = by_id.get(&id) {
-                stored.push(Stored {
-                    result,
-                    released: row.try_get::<i64, _>("released")? != 0,
-                    domain_id: row.try_get("domain_id")?,
-                });
-            }
-        }
-    }
-    Ok(stored)
-}
-
-/// Replaces the findings, repairs and zmets/zmods renderings of the stored records.
-async fn replace_details(
-    conn: &mut AnyConnection,
-    stored: &[Stored<'_>],
-) -> Result<(), StoreError> {
-    let ids: Vec<i64> = stored.iter().map(|s| s.result.outcome.record_id).collect();
-    for (table, extra) in [
-        ("finding", ""),
-        ("repair", ""),
-        ("payload", " AND prefix IN ('zmets', 'zmods')"),
-    ] {
-        for chunk in ids.chunks(MAX_PARAMS) {
-            let sql = format!(
-                "DELETE FROM {table} WHERE {}{extra}",
-                in_list("record_id", chunk, 1)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.execute(&mut *conn).await?;
-        }
-    }
-    insert_findings(conn, stored).await?;
-    insert_repairs(conn, stored).await?;
-    insert_renderings(conn, stored).await
-}
-
-async fn insert_findings(
-    conn: &mut AnyConnection,
-    stored: &[Stored<'_>],
-) -> Result<(), StoreError> {
-    const WIDTH: usize = 7;
-    let rows: Vec<_> = stored
-        .iter()
-        .flat_map(|s| {
-            s.result
-                .outcome
-                .findings
-                .iter()
-                .map(|f| (s.result.outcome.record_id, f))
-        })
-        .collect();
-    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
-        let sql = format!(
-            "INSERT INTO finding (record_id, stage, rule_id, class, message, location, repaired) \
-             VALUES {}",
-            placeholders(chunk.len(), WIDTH, 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (id, f) in chunk {
-            q = q
-                .bind(*id)
-                .bind(&f.stage)
-                .bind(&f.rule_id)
-                .bind(&f.class)
-                .bind(&f.message)
-                .bind(&f.location)
-                .bind(f.repaired as i64);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-async fn insert_repairs(conn: &mut AnyConnection, stored: &[Stored<'_>]) -> Result<(), StoreError> {
-    const WIDTH: usize = 5;
-    let rows: Vec<_> = stored
-        .iter()
-        .flat_map(|s| {
-            s.result
-                .outcome
-                .repairs
-                .iter()
-                .map(|r| (s.result.outcome.record_id, r))
-        })
-        .collect();
-    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
-        let sql = format!(
-            "INSERT INTO repair (record_id, rule_id, xpath, before, after) VALUES {}",
-            placeholders(chunk.len(), WIDTH, 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (id, r) in chunk {
-            q = q
-                .bind(*id)
-                .bind(&r.rule_id)
-                .bind(&r.xpath)
-                .bind(&r.before)
-                .bind(&r.after);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-async fn insert_renderings(
-    conn: &mut AnyConnection,
-    stored: &[Stored<'_>],
-) -> Result<(), StoreError> {
-    const WIDTH: usize = 3;
-    let rows: Vec<(i64, &str, &[u8])> = stored
-        .iter()
-        .flat_map(|s| {
-            let r = s.result;
-            std::iter::once((r.outcome.record_id, "zmets", r.zmets()))
-                .chain(r.zmods().map(|zmods| (r.outcome.record_id, "zmods", zmods)))
-        })
-        .collect();
-    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
-        let sql = format!(
-            "INSERT INTO payload (record_id, prefix, body) VALUES {}",
-            placeholders(chunk.len(), WIDTH, 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (id, prefix, body) in chunk {
-            q = q.bind(*id).bind(*prefix).bind(*body);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// Enters or leaves the zmets/zmods channel after a validation: a released record that
-/// is valid or valid_warn is disseminated there (new datestamp: its zmets is new); any
-/// other record that was disseminated there is marked deleted with a new datestamp.
-/// An unchanged zmets that is disseminated already keeps its datestamp.
-async fn export_zvdd(
-    conn: &mut AnyConnection,
-    stored: &[Stored<'_>],
-    now: i64,
-) -> Result<(), StoreError> {
-    let live = live_zvdd(conn, stored).await?;
-    let mut enter: Vec<(i64, &str, i64)> = Vec::new();
-    let mut leave: HashMap<&str, Vec<i64>> = HashMap::new();
-    for s in stored {
-        let r = s.result;
-        let export = s.released && matches!(r.outcome.state.as_str(), "valid" | "valid_warn");
-        for prefix in ZVDD_FORMATS {
-            let available = export && (prefix == "zmets" || r.zmods().is_some());
-            if !available {
-                leave.entry(prefix).or_default().push(r.outcome.record_id);
-            } else if !(r.same_zmets() && live.contains(&(r.outcome.record_id, prefix))) {
-                enter.push((r.outcome.record_id, prefix, s.domain_id));
-            }
-        }
-    }
-    for (prefix, ids) in &leave {
-        for chunk in ids.chunks(MAX_PARAMS) {
-            let sql = format!(
-                "UPDATE dissemination SET deleted = 1, datestamp = $1 \
-                 WHERE prefix = $2 AND deleted = 0 AND {}",
-                in_list("record_id", chunk, 3)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(*prefix);
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.execute(&mut *conn).await?;
-        }
-    }
-    const WIDTH: usize = 3;
-    for chunk in enter.chunks(MAX_PARAMS / WIDTH) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let n = 2 + i * WIDTH;
-                format!("(${n}, ${}, ${}, $1, 0)", n + 1, n + 2)
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO dissemination (record_id, prefix, domain_id, datestamp, deleted) \
-             VALUES {} ON CONFLICT (record_id, prefix) DO UPDATE SET \
-             datestamp = excluded.datestamp, deleted = 0, domain_id = excluded.domain_id",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
-        for (id, prefix, domain_id) in chunk {
-            q = q.bind(*id).bind(*prefix).bind(*domain_id);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// The (record, prefix) pairs of the stored records that are live in the ZVDD channel.
-async fn live_zvdd(
-    conn: &mut AnyConnection,
-    stored: &[Stored<'_>],
-) -> Result<HashSet<(i64, &'static str)>, StoreError> {
-    let ids: Vec<i64> = stored
-        .iter()
-        .filter(|s| s.result.same_zmets())
-        .map(|s| s.result.outcome.record_id)
-        .collect();
-    let mut live = HashSet::new();
-    for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "SELECT record_id, prefix FROM dissemination WHERE deleted = 0 \
-             AND prefix IN ('zmets', 'zmods') AND {}",
-            in_list("record_id", chunk, 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(id);
-        }
-        for row in q.fetch_all(&mut *conn).await? {
-            let prefix: String = row.try_get("prefix")?;
-            if let Some(known) = ZVDD_FORMATS.into_iter().find(|p| *p == prefix) {
-                live.insert((row.try_get("record_id")?, known));
-            }
-        }
-    }
-    Ok(live)
-}
-
-async fn insert_failures(
-    conn: &mut AnyConnection,
-    failures: &[RecordFailure],
-    run: i64,
-) -> Result<(), StoreError> {
-    const WIDTH: usize = 2;
-    for chunk in failures.chunks(MAX_PARAMS / WIDTH) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("($1, ${}, ${})", 2 + i * WIDTH, 3 + i * WIDTH))
-            .collect();
-        let sql = format!(
-            "INSERT INTO job_run_error (run_id, record_id, message) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(run);
-        for f in chunk {
-            q = q.bind(f.record_id).bind(&f.message);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// Adds a batch to the counters of the instance and the run (last in the transaction:
-/// the run's row is shared by every instance); returns the run's new total.
-async fn count_batch(
-    conn: &mut AnyConnection,
-    by: Participant,
-    outcome: &SaveOutcome,
-) -> Result<i64, StoreError> {
-    sqlx::query(
-        "UPDATE job_run_instance SET validated = validated + $2, \
-         changed_meanwhile = changed_meanwhile + $3 WHERE id = $1",
-    )
-    .bind(by.id)
-    .bind(outcome.saved as i64)
-    .bind(outcome.changed_meanwhile as i64)
-    .execute(&mut *conn)
-    .await?;
-    let row = sqlx::query(
-        "UPDATE job_run SET validated = validated + $2 WHERE id = $1 RETURNING validated",
-    )
-    .bind(by.run_id)
-    .bind(outcome.saved as i64)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(row.try_get("validated")?)
-}
-
-/// `($first, …), (…)`: `rows` groups of `width` numbered parameters.
-fn placeholders(rows: usize, width: usize, first: usize) -> String {
-    let mut out = String::with_capacity(rows * width * 6);
-    for row in 0..rows {
-        if row > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for column in 0..width {
-            if column > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(&format!("${}", first + row * width + column));
-        }
-        out.push(')');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::placeholders;
-
-    #[test]
-    fn placeholders_number_rows_and_columns() {
-        assert_eq!(placeholders(2, 3, 4), "($4, $5, $6), ($7, $8, $9)");
-        assert_eq!(placeholders(1, 1, 1), "($1)");
-    }
 }

@@ -1,253 +1,448 @@
 //! Job runs as stored: the run (`job_run`), the instances that took part in it
-//! (`job_run_instance`), the records it could not validate (`job_run_error`), and what
-//! its instances found, per rule. The counters are updated by every stored batch (in
-//! `claims.rs`), so a killed run still shows what it did.
+//! (`job_run_instance`), the records it could not validate (`job_run_error`), what its
+//! instances found, per rule, and the lock that lets one run per job and domain start.
+//! The counters are updated by every stored batch (see `results.rs`), so a killed run
+//! still shows what it did.
 
-use super::sql::SqlStore;
-use super::validation::{JobRun, JobRunInstance, Participant, RuleCount};
-use super::StoreError;
+use super::error::StoreError;
+use super::sql::{Backend, SqlStore};
+use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-/// Records a run as started: `running`, phase `preparing`.
-pub(super) async fn start(
-    store: &SqlStore,
-    job: &str,
-    mode: &str,
-    domain_id: i64,
-    started_by: &str,
-    full_run: bool,
-    now: i64,
-) -> Result<i64, StoreError> {
-    let row = sqlx::query(
-        "INSERT INTO job_run (job, mode, domain_id, started_by, full_run, status, phase, started_at) \
-         VALUES ($1, $2, $3, $4, $5, 'running', 'preparing', $6) RETURNING id",
-    )
-    .bind(job)
-    .bind(mode)
-    .bind(domain_id)
-    .bind(started_by)
-    .bind(full_run as i64)
-    .bind(now)
-    .fetch_one(&store.pool)
-    .await?;
-    Ok(row.try_get("id")?)
+/// A job held by this process: on PostgreSQL a session advisory lock on a dedicated
+/// connection (closed on drop, which releases the lock — also when the process dies); on
+/// SQLite, one vitrine process owns the database, so a lock within the process suffices.
+pub struct JobLock {
+    _connection: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+    local_key: Option<String>,
 }
 
-/// Moves a run to another phase.
-pub(super) async fn set_phase(store: &SqlStore, id: i64, phase: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE job_run SET phase = $2 WHERE id = $1")
-        .bind(id)
-        .bind(phase)
-        .execute(&store.pool)
-        .await?;
-    Ok(())
+fn local_locks() -> &'static std::sync::Mutex<std::collections::HashSet<String>> {
+    static LOCKS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    LOCKS.get_or_init(Default::default)
 }
 
-/// Records the end of a run; a finished run's phase becomes `done`, a failed one keeps
-/// the phase it failed in.
-pub(super) async fn finish(
-    store: &SqlStore,
-    id: i64,
-    status: &str,
-    report: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE job_run SET status = $2, report = $3, finished_at = $4, \
-         phase = CASE WHEN $2 = 'finished' THEN 'done' ELSE phase END WHERE id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(report)
-    .bind(now)
-    .execute(&store.pool)
-    .await?;
-    Ok(())
+impl Drop for JobLock {
+    fn drop(&mut self) {
+        if let Some(key) = &self.local_key {
+            if let Ok(mut held) = local_locks().lock() {
+                held.remove(key);
+            }
+        }
+    }
 }
 
-/// Marks the `running` runs of a job and domain as `killed`; returns their ids.
-pub(super) async fn kill_stale(
-    store: &SqlStore,
-    job: &str,
-    domain_id: i64,
-    now: i64,
-) -> Result<Vec<i64>, StoreError> {
-    let rows = sqlx::query(
-        "UPDATE job_run SET status = 'killed', finished_at = $3 \
-         WHERE job = $1 AND domain_id = $2 AND status = 'running' RETURNING id",
-    )
-    .bind(job)
-    .bind(domain_id)
-    .bind(now)
-    .fetch_all(&store.pool)
-    .await?;
-    rows.iter()
-        .map(|row| Ok(row.try_get::<i64, _>("id")?))
-        .collect()
+/// A recorded job run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRun {
+    /// Id.
+    pub id: i64,
+    /// Job name, e.g. `OaiOutputValidator`.
+    pub job: String,
+    /// Mode, e.g. `zmets`.
+    pub mode: String,
+    /// Domain it was started on.
+    pub domain_id: i64,
+    /// Who or what started it (`cli`, `schedule`, a user).
+    pub started_by: String,
+    /// Whether every record in scope was revalidated.
+    pub full_run: bool,
+    /// `running`, `finished`, `failed` or `killed` (found still running when a later run
+    /// of its job and domain started: its process died).
+    pub status: String,
+    /// How far it got: `preparing`, `validating` (others may join), `sweeping` (the
+    /// coordinator takes over what is left), `done`.
+    pub phase: String,
+    /// Start (Unix seconds).
+    pub started_at: i64,
+    /// End.
+    pub finished_at: Option<i64>,
+    /// Records validated, by every instance, updated with each stored batch.
+    pub validated: i64,
+    /// The run's report as JSON.
+    pub report: String,
 }
 
-/// The newest `running` run of a job and domain.
-pub(super) async fn running(
-    store: &SqlStore,
-    job: &str,
-    domain_id: i64,
-) -> Result<Option<JobRun>, StoreError> {
-    let row = sqlx::query(
-        "SELECT * FROM job_run WHERE job = $1 AND domain_id = $2 AND status = 'running' \
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(job)
-    .bind(domain_id)
-    .fetch_optional(&store.pool)
-    .await?;
-    row.as_ref().map(job_run_from_row).transpose()
+impl JobRun {
+    /// Whether the run got past preparing, i.e. marked its scope `undefined`: a later
+    /// run need not start from scratch, it picks up what is left.
+    pub fn prepared_scope(&self) -> bool {
+        self.phase != "preparing"
+    }
 }
 
-/// Records an instance as taking part in a run.
-pub(super) async fn join(
-    store: &SqlStore,
-    run_id: i64,
-    instance: &str,
-    role: &str,
-    now: i64,
-) -> Result<Participant, StoreError> {
-    let row = sqlx::query(
-        "INSERT INTO job_run_instance (run_id, instance, role, started_at) \
-         VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(run_id)
-    .bind(instance)
-    .bind(role)
-    .bind(now)
-    .fetch_one(&store.pool)
-    .await?;
-    Ok(Participant {
-        run_id,
-        id: row.try_get("id")?,
-    })
+/// An instance that took part in a run (`job_run_instance`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRunInstance {
+    /// Id (what `validated_by` of a record names).
+    pub id: i64,
+    /// Run.
+    pub run_id: i64,
+    /// Host and process, e.g. `web-2:4711`.
+    pub instance: String,
+    /// `coordinator` or `worker`.
+    pub role: String,
+    /// Results it stored.
+    pub validated: i64,
+    /// Results it dropped because the record changed meanwhile.
+    pub changed_meanwhile: i64,
+    /// When it joined.
+    pub started_at: i64,
+    /// When it left (`None`: still at work, or died).
+    pub finished_at: Option<i64>,
 }
 
-/// Records that an instance is done with a run.
-pub(super) async fn leave(
-    store: &SqlStore,
-    participant: Participant,
-    now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE job_run_instance SET finished_at = $2 WHERE id = $1")
-        .bind(participant.id)
+/// One instance's part in a run: whose counters a stored batch adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Participant {
+    /// The run.
+    pub run_id: i64,
+    /// Its `job_run_instance` row.
+    pub id: i64,
+}
+
+/// Per rule over a run: findings in the METS as stored, and how many a repair fixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCount {
+    /// Rule id.
+    pub rule_id: String,
+    /// error, warn or info.
+    pub class: String,
+    /// Findings.
+    pub occurrences: i64,
+    /// Of those, repaired.
+    pub repaired: i64,
+}
+
+/// Job runs and their lock.
+#[async_trait]
+pub trait JobRunStore: Send + Sync {
+    /// Takes the cluster-wide lock of a job (`None`: another run holds it).
+    async fn try_job_lock(&self, key: &str) -> Result<Option<JobLock>, StoreError>;
+    /// Records a job run as started (`running`, phase `preparing`); returns its id.
+    async fn start_job_run(
+        &self,
+        job: &str,
+        mode: &str,
+        domain_id: i64,
+        started_by: &str,
+        full_run: bool,
+        now: i64,
+    ) -> Result<i64, StoreError>;
+    /// Moves a run to another phase.
+    async fn set_job_phase(&self, id: i64, phase: &str) -> Result<(), StoreError>;
+    /// Records the end of a job run (its counters are kept as the batches left them).
+    async fn finish_job_run(
+        &self,
+        id: i64,
+        status: &str,
+        report: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Marks the runs of a job and domain that are still `running` as `killed`: called by
+    /// the holder of the job's lock, for whom such a run can only be a dead one. Returns
+    /// their ids.
+    async fn kill_stale_job_runs(
+        &self,
+        job: &str,
+        domain_id: i64,
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// The newest `running` run of a job and domain.
+    async fn running_job_run(
+        &self,
+        job: &str,
+        domain_id: i64,
+    ) -> Result<Option<JobRun>, StoreError>;
+    /// Records an instance as taking part in a run.
+    async fn join_job_run(
+        &self,
+        run_id: i64,
+        instance: &str,
+        role: &str,
+        now: i64,
+    ) -> Result<Participant, StoreError>;
+    /// Records that an instance is done with a run.
+    async fn leave_job_run(&self, participant: Participant, now: i64) -> Result<(), StoreError>;
+    /// The instances that took part in a run, in the order they joined.
+    async fn job_run_instances(&self, run_id: i64) -> Result<Vec<JobRunInstance>, StoreError>;
+    /// Records a run could not validate, with the reason.
+    async fn job_run_errors(&self, run_id: i64) -> Result<Vec<String>, StoreError>;
+    /// Per rule: findings and repairs stored by a run's instances.
+    async fn job_run_rules(
+        &self,
+        run_id: i64,
+    ) -> Result<(Vec<RuleCount>, BTreeMap<String, i64>), StoreError>;
+    /// Job runs, newest first, of one domain or all.
+    async fn job_runs(&self, domain_id: Option<i64>) -> Result<Vec<JobRun>, StoreError>;
+    /// One job run.
+    async fn job_run(&self, id: i64) -> Result<Option<JobRun>, StoreError>;
+}
+
+#[async_trait]
+impl JobRunStore for SqlStore {
+    /// Takes the cluster-wide lock of a job (`None`: another run holds it).
+    async fn try_job_lock(&self, key: &str) -> Result<Option<JobLock>, StoreError> {
+        match self.backend() {
+            Backend::Postgres => {
+                let mut connection = self.pool.acquire().await?;
+                connection.close_on_drop();
+                let row =
+                    sqlx::query("SELECT pg_try_advisory_lock(hashtext($1)::bigint) AS locked")
+                        .bind(key)
+                        .fetch_one(&mut *connection)
+                        .await?;
+                let locked: bool = row.try_get("locked")?;
+                Ok(locked.then_some(JobLock {
+                    _connection: Some(connection),
+                    local_key: None,
+                }))
+            }
+            Backend::Sqlite => {
+                let mut held = local_locks()
+                    .lock()
+                    .map_err(|_| StoreError::Other(anyhow::anyhow!("job lock poisoned")))?;
+                let key = format!("{}#{key}", self.url);
+                Ok(held.insert(key.clone()).then(|| JobLock {
+                    _connection: None,
+                    local_key: Some(key),
+                }))
+            }
+        }
+    }
+
+    /// Records a run as started: `running`, phase `preparing`.
+    async fn start_job_run(
+        &self,
+        job: &str,
+        mode: &str,
+        domain_id: i64,
+        started_by: &str,
+        full_run: bool,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO job_run (job, mode, domain_id, started_by, full_run, status, phase, started_at) \
+             VALUES ($1, $2, $3, $4, $5, 'running', 'preparing', $6) RETURNING id",
+        )
+        .bind(job)
+        .bind(mode)
+        .bind(domain_id)
+        .bind(started_by)
+        .bind(full_run as i64)
         .bind(now)
-        .execute(&store.pool)
+        .fetch_one(&self.pool)
         .await?;
-    Ok(())
-}
+        Ok(row.try_get("id")?)
+    }
 
-/// The instances of a run, in the order they joined.
-pub(super) async fn instances(
-    store: &SqlStore,
-    run_id: i64,
-) -> Result<Vec<JobRunInstance>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM job_run_instance WHERE run_id = $1 ORDER BY id")
-        .bind(run_id)
-        .fetch_all(&store.pool)
+    /// Moves a run to another phase.
+    async fn set_job_phase(&self, id: i64, phase: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE job_run SET phase = $2 WHERE id = $1")
+            .bind(id)
+            .bind(phase)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records the end of a run; a finished run's phase becomes `done`, a failed one keeps
+    /// the phase it failed in.
+    async fn finish_job_run(
+        &self,
+        id: i64,
+        status: &str,
+        report: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE job_run SET status = $2, report = $3, finished_at = $4, \
+             phase = CASE WHEN $2 = 'finished' THEN 'done' ELSE phase END WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(report)
+        .bind(now)
+        .execute(&self.pool)
         .await?;
-    rows.iter()
+        Ok(())
+    }
+
+    /// Marks the `running` runs of a job and domain as `killed`; returns their ids.
+    async fn kill_stale_job_runs(
+        &self,
+        job: &str,
+        domain_id: i64,
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE job_run SET status = 'killed', finished_at = $3 \
+             WHERE job = $1 AND domain_id = $2 AND status = 'running' RETURNING id",
+        )
+        .bind(job)
+        .bind(domain_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<i64, _>("id")?))
+            .collect()
+    }
+
+    /// The newest `running` run of a job and domain.
+    async fn running_job_run(
+        &self,
+        job: &str,
+        domain_id: i64,
+    ) -> Result<Option<JobRun>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM job_run WHERE job = $1 AND domain_id = $2 AND status = 'running' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(job)
+        .bind(domain_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(job_run_from_row).transpose()
+    }
+
+    /// Records an instance as taking part in a run.
+    async fn join_job_run(
+        &self,
+        run_id: i64,
+        instance: &str,
+        role: &str,
+        now: i64,
+    ) -> Result<Participant, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO job_run_instance (run_id, instance, role, started_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(run_id)
+        .bind(instance)
+        .bind(role)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Participant {
+            run_id,
+            id: row.try_get("id")?,
+        })
+    }
+
+    /// Records that an instance is done with a run.
+    async fn leave_job_run(&self, participant: Participant, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE job_run_instance SET finished_at = $2 WHERE id = $1")
+            .bind(participant.id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The instances of a run, in the order they joined.
+    async fn job_run_instances(&self, run_id: i64) -> Result<Vec<JobRunInstance>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM job_run_instance WHERE run_id = $1 ORDER BY id")
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(JobRunInstance {
+                    id: row.try_get("id")?,
+                    run_id: row.try_get("run_id")?,
+                    instance: row.try_get("instance")?,
+                    role: row.try_get("role")?,
+                    validated: row.try_get("validated")?,
+                    changed_meanwhile: row.try_get("changed_meanwhile")?,
+                    started_at: row.try_get("started_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The records a run could not validate, as `local_id: reason`.
+    async fn job_run_errors(&self, run_id: i64) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT message FROM job_run_error WHERE run_id = $1 ORDER BY record_id")
+                .bind(run_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<String, _>("message")?))
+            .collect()
+    }
+
+    /// Per rule: the findings (in the METS as stored) and repairs whose results a run's
+    /// instances stored.
+    async fn job_run_rules(
+        &self,
+        run_id: i64,
+    ) -> Result<(Vec<RuleCount>, BTreeMap<String, i64>), StoreError> {
+        let findings = sqlx::query(
+            "SELECT f.rule_id AS rule_id, MIN(f.class) AS class, COUNT(*) AS n, \
+             CAST(SUM(f.repaired) AS BIGINT) AS repaired \
+             FROM finding f JOIN record r ON r.id = f.record_id \
+             JOIN job_run_instance i ON i.id = r.validated_by \
+             WHERE i.run_id = $1 AND f.stage = 'before' GROUP BY f.rule_id ORDER BY f.rule_id",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
         .map(|row| {
-            Ok(JobRunInstance {
-                id: row.try_get("id")?,
-                run_id: row.try_get("run_id")?,
-                instance: row.try_get("instance")?,
-                role: row.try_get("role")?,
-                validated: row.try_get("validated")?,
-                changed_meanwhile: row.try_get("changed_meanwhile")?,
-                started_at: row.try_get("started_at")?,
-                finished_at: row.try_get("finished_at")?,
+            Ok(RuleCount {
+                rule_id: row.try_get("rule_id")?,
+                class: row.try_get("class")?,
+                occurrences: row.try_get("n")?,
+                repaired: row.try_get("repaired")?,
             })
         })
-        .collect()
-}
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let repairs = sqlx::query(
+            "SELECT p.rule_id AS rule_id, COUNT(*) AS n FROM repair p \
+             JOIN record r ON r.id = p.record_id JOIN job_run_instance i ON i.id = r.validated_by \
+             WHERE i.run_id = $1 GROUP BY p.rule_id",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("rule_id")?, row.try_get("n")?)))
+        .collect::<Result<BTreeMap<_, _>, StoreError>>()?;
+        Ok((findings, repairs))
+    }
 
-/// The records a run could not validate, as `local_id: reason`.
-pub(super) async fn errors(store: &SqlStore, run_id: i64) -> Result<Vec<String>, StoreError> {
-    let rows =
-        sqlx::query("SELECT message FROM job_run_error WHERE run_id = $1 ORDER BY record_id")
-            .bind(run_id)
-            .fetch_all(&store.pool)
+    /// Runs, newest first, of one domain or all.
+    async fn job_runs(&self, domain_id: Option<i64>) -> Result<Vec<JobRun>, StoreError> {
+        let rows = match domain_id {
+            Some(d) => {
+                sqlx::query("SELECT * FROM job_run WHERE domain_id = $1 ORDER BY id DESC")
+                    .bind(d)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM job_run ORDER BY id DESC")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(job_run_from_row).collect()
+    }
+
+    /// One run.
+    async fn job_run(&self, id: i64) -> Result<Option<JobRun>, StoreError> {
+        let row = sqlx::query("SELECT * FROM job_run WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
             .await?;
-    rows.iter()
-        .map(|row| Ok(row.try_get::<String, _>("message")?))
-        .collect()
-}
-
-/// Per rule: the findings (in the METS as stored) and repairs whose results a run's
-/// instances stored.
-pub(super) async fn rules(
-    store: &SqlStore,
-    run_id: i64,
-) -> Result<(Vec<RuleCount>, BTreeMap<String, i64>), StoreError> {
-    let findings = sqlx::query(
-        "SELECT f.rule_id AS rule_id, MIN(f.class) AS class, COUNT(*) AS n, \
-         CAST(SUM(f.repaired) AS BIGINT) AS repaired \
-         FROM finding f JOIN record r ON r.id = f.record_id \
-         JOIN job_run_instance i ON i.id = r.validated_by \
-         WHERE i.run_id = $1 AND f.stage = 'before' GROUP BY f.rule_id ORDER BY f.rule_id",
-    )
-    .bind(run_id)
-    .fetch_all(&store.pool)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(RuleCount {
-            rule_id: row.try_get("rule_id")?,
-            class: row.try_get("class")?,
-            occurrences: row.try_get("n")?,
-            repaired: row.try_get("repaired")?,
-        })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    let repairs = sqlx::query(
-        "SELECT p.rule_id AS rule_id, COUNT(*) AS n FROM repair p \
-         JOIN record r ON r.id = p.record_id JOIN job_run_instance i ON i.id = r.validated_by \
-         WHERE i.run_id = $1 GROUP BY p.rule_id",
-    )
-    .bind(run_id)
-    .fetch_all(&store.pool)
-    .await?
-    .iter()
-    .map(|row| Ok((row.try_get("rule_id")?, row.try_get("n")?)))
-    .collect::<Result<BTreeMap<_, _>, StoreError>>()?;
-    Ok((findings, repairs))
-}
-
-/// Runs, newest first, of one domain or all.
-pub(super) async fn list(
-    store: &SqlStore,
-    domain_id: Option<i64>,
-) -> Result<Vec<JobRun>, StoreError> {
-    let rows = match domain_id {
-        Some(d) => {
-            sqlx::query("SELECT * FROM job_run WHERE domain_id = $1 ORDER BY id DESC")
-                .bind(d)
-                .fetch_all(&store.pool)
-                .await?
-        }
-        None => {
-            sqlx::query("SELECT * FROM job_run ORDER BY id DESC")
-                .fetch_all(&store.pool)
-                .await?
-        }
-    };
-    rows.iter().map(job_run_from_row).collect()
-}
-
-/// One run.
-pub(super) async fn get(store: &SqlStore, id: i64) -> Result<Option<JobRun>, StoreError> {
-    let row = sqlx::query("SELECT * FROM job_run WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&store.pool)
-        .await?;
-    row.as_ref().map(job_run_from_row).transpose()
+        row.as_ref().map(job_run_from_row).transpose()
+    }
 }
 
 fn job_run_from_row(row: &AnyRow) -> Result<JobRun, StoreError> {

@@ -3,9 +3,9 @@
 //! trend), so that no page scans every finding per request; and the few live counts
 //! that indexes answer cheaply (records per state, exported records, samples).
 
+use super::error::StoreError;
+use super::sql::in_list;
 use super::sql::SqlStore;
-use super::validation::in_list;
-use super::StoreError;
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeMap;

@@ -1,18 +1,274 @@
-//! The write paths of [`SqlStore`]: storing a record with its payloads, sets and parent
-//! links, release/withdraw/delete, and keeping the per-format dissemination state (the
-//! datestamps and `deleted` markers harvesters see) right after every change.
+//! Records as stored: a record with its payloads, sets and parent links, written whole or
+//! not at all, and release/withdraw/delete (each keeping its disseminations right).
 
-use super::sql::SqlStore;
-use super::{PutOutcome, PutRecord, RecordStatus, StateChange, StoreError};
+use super::compression::compress;
+use super::disseminations::{insert_disseminations, sync_disseminations};
+use super::error::StoreError;
+use super::sql::{Backend, SqlStore};
+use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-/// The formats every stored record offers when public and when it has the payload.
-const BASE_FORMATS: [&str; 3] = ["oai_dc", "mets", "mods"];
-/// The ZVDD channel, disseminated only for records whose zmods_export is `export`.
-pub(super) const ZVDD_FORMATS: [&str; 2] = ["zmets", "zmods"];
+/// A METS record ready to be stored: everything derived from the METS is computed before
+/// the database is touched, so a record is committed whole or not at all.
+#[derive(Debug, Clone)]
+pub struct PutRecord {
+    /// Domain the record belongs to.
+    pub domain_id: i64,
+    /// Local identifier.
+    pub local_id: String,
+    /// OAI identifier, stable forever.
+    pub oai_identifier: String,
+    /// Candidate local ids of the parent.
+    pub parent_refs: Vec<String>,
+    /// Title for people.
+    pub title: Option<String>,
+    /// Configured sets the record belongs to: (owner domain id, spec).
+    pub sets: Vec<(i64, String)>,
+    /// Rendered formats, compressed.
+    pub payloads: Vec<Payload>,
+    /// Release the record (a re-import keeps an earlier release otherwise).
+    pub release: bool,
+}
 
-pub(super) async fn put_record(
+/// One rendered format of a record, compressed and fingerprinted when it is made (on
+/// the preparing thread), so that the database transaction only moves bytes.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    /// metadataPrefix.
+    pub prefix: String,
+    /// zstd-compressed body.
+    pub compressed: Vec<u8>,
+    /// SHA-256 of the uncompressed body.
+    pub digest: [u8; 32],
+}
+
+impl Payload {
+    /// Compresses and fingerprints a body.
+    pub fn new(prefix: &str, body: &[u8]) -> Payload {
+        use sha2::Digest;
+        Payload {
+            prefix: prefix.to_string(),
+            compressed: compress(body),
+            digest: sha2::Sha256::digest(body).into(),
+        }
+    }
+}
+
+/// What storing a record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// A new record.
+    Created,
+    /// An existing record got new content.
+    Replaced,
+    /// Identical content was already stored; nothing changed.
+    Unchanged,
+}
+
+/// The stored state of a record, for status output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordStatus {
+    /// Database id.
+    pub id: i64,
+    /// Domain id.
+    pub domain_id: i64,
+    /// Local identifier.
+    pub local_id: String,
+    /// OAI identifier.
+    pub oai_identifier: String,
+    /// Parent record's id, when resolved.
+    pub parent_id: Option<i64>,
+    /// Title.
+    pub title: Option<String>,
+    /// Released (public).
+    pub released: bool,
+    /// Deleted (tombstone).
+    pub deleted: bool,
+    /// Last change of the stored METS or state (Unix seconds).
+    pub updated_at: i64,
+    /// Per format: (prefix, datestamp, deleted).
+    pub disseminations: Vec<(String, i64, bool)>,
+}
+
+/// A release-state change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChange {
+    /// Make public.
+    Release,
+    /// Make non-public again.
+    Withdraw,
+    /// Delete (tombstone).
+    Delete,
+}
+
+/// Storing records and changing their state.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// Stores a record in one transaction.
+    async fn put_record(&self, record: &PutRecord, now: i64) -> Result<PutOutcome, StoreError>;
+    /// Stores several records, each whole or not at all; one result per record.
+    async fn put_records(
+        &self,
+        records: &[PutRecord],
+        now: i64,
+    ) -> Vec<Result<PutOutcome, StoreError>>;
+    /// The status of a record, by domain and local id.
+    async fn record_status(
+        &self,
+        domain_id: i64,
+        local_id: &str,
+    ) -> Result<Option<RecordStatus>, StoreError>;
+    /// Releases, withdraws or deletes a record; `Ok(false)` when it was already so.
+    async fn change_state(
+        &self,
+        domain_id: i64,
+        local_id: &str,
+        change: StateChange,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Refreshes the query planner's statistics (after large imports): `ANALYZE` on
+    /// PostgreSQL (whose autovacuum may be off or late), `PRAGMA optimize` on SQLite.
+    async fn refresh_statistics(&self) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl RecordStore for SqlStore {
+    async fn put_record(&self, record: &PutRecord, now: i64) -> Result<PutOutcome, StoreError> {
+        put_record(self, record, now).await
+    }
+
+    async fn put_records(
+        &self,
+        records: &[PutRecord],
+        now: i64,
+    ) -> Vec<Result<PutOutcome, StoreError>> {
+        put_records(self, records, now).await
+    }
+
+    async fn record_status(
+        &self,
+        domain_id: i64,
+        local_id: &str,
+    ) -> Result<Option<RecordStatus>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT id, domain_id, local_id, oai_identifier, parent_id, title, released, deleted, \
+             updated_at FROM record WHERE domain_id = $1 AND local_id = $2",
+        )
+        .bind(domain_id)
+        .bind(local_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        let rows = sqlx::query(
+            "SELECT prefix, datestamp, deleted FROM dissemination WHERE record_id = $1 ORDER BY prefix",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut disseminations = Vec::new();
+        for r in rows {
+            disseminations.push((
+                r.try_get::<String, _>("prefix")?,
+                r.try_get::<i64, _>("datestamp")?,
+                r.try_get::<i64, _>("deleted")? != 0,
+            ));
+        }
+        Ok(Some(RecordStatus {
+            id,
+            domain_id: row.try_get("domain_id")?,
+            local_id: row.try_get("local_id")?,
+            oai_identifier: row.try_get("oai_identifier")?,
+            parent_id: row.try_get("parent_id")?,
+            title: row.try_get("title")?,
+            released: row.try_get::<i64, _>("released")? != 0,
+            deleted: row.try_get::<i64, _>("deleted")? != 0,
+            updated_at: row.try_get("updated_at")?,
+            disseminations,
+        }))
+    }
+
+    async fn change_state(
+        &self,
+        domain_id: i64,
+        local_id: &str,
+        change: StateChange,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT id, released, deleted FROM record WHERE domain_id = $1 AND local_id = $2",
+        )
+        .bind(domain_id)
+        .bind(local_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("record {local_id}")))?;
+        let id: i64 = row.try_get("id")?;
+        let released = row.try_get::<i64, _>("released")? != 0;
+        let deleted = row.try_get::<i64, _>("deleted")? != 0;
+        let (new_released, new_deleted) = match change {
+            StateChange::Release if deleted => {
+                return Err(StoreError::Conflict(format!(
+                    "record {local_id} is deleted; import it again to restore it"
+                )))
+            }
+            StateChange::Release => (true, false),
+            StateChange::Withdraw if deleted => (false, true),
+            StateChange::Withdraw => (false, false),
+            StateChange::Delete => (false, true),
+        };
+        if (new_released, new_deleted) == (released, deleted) {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE record SET released = $2, deleted = $3, updated_at = $4, \
+             zmods_validation = 'undefined', relatives_marked = 0 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(new_released as i64)
+        .bind(new_deleted as i64)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if new_deleted {
+            sqlx::query("DELETE FROM payload WHERE record_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            // Force the next import of the same file to store it again.
+            sqlx::query("UPDATE record SET content_hash = '' WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sync_disseminations(
+            &mut tx,
+            id,
+            domain_id,
+            new_released && !new_deleted,
+            false,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        let sql = match self.backend {
+            Backend::Postgres => "ANALYZE record, dissemination, payload, parent_ref, record_set",
+            Backend::Sqlite => "PRAGMA optimize",
+        };
+        sqlx::raw_sql(sql).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+async fn put_record(
     store: &SqlStore,
     record: &PutRecord,
     now: i64,
@@ -30,7 +286,7 @@ pub(super) async fn put_record(
 /// One transaction for the whole batch; if any record fails, the batch is rolled back
 /// and every record is stored in a transaction of its own, so each is stored whole or not
 /// at all and one bad record costs only its own failure.
-pub(super) async fn put_records(
+async fn put_records(
     store: &SqlStore,
     records: &[PutRecord],
     now: i64,
@@ -278,237 +534,4 @@ async fn link_relatives(
             .await?;
     }
     Ok(())
-}
-
-/// The dissemination rows of a record stored for the first time: one per base format it
-/// has, in one statement.
-async fn insert_disseminations(
-    conn: &mut AnyConnection,
-    id: i64,
-    domain_id: i64,
-    formats: &[&str],
-    now: i64,
-) -> Result<(), StoreError> {
-    let formats: Vec<&str> = formats
-        .iter()
-        .copied()
-        .filter(|f| BASE_FORMATS.contains(f))
-        .collect();
-    if formats.is_empty() {
-        return Ok(());
-    }
-    let values: Vec<String> = (0..formats.len())
-        .map(|i| format!("($1, ${}, $2, $3, 0)", i + 4))
-        .collect();
-    let sql = format!(
-        "INSERT INTO dissemination (record_id, prefix, domain_id, datestamp, deleted) VALUES {}",
-        values.join(", ")
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(domain_id)
-        .bind(now);
-    for f in formats {
-        q = q.bind(f);
-    }
-    q.execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// Brings the dissemination rows of a record in line with its state: a public record is
-/// disseminated in every base format it has a payload for (new datestamp when its content
-/// changed or it re-enters); a format it no longer has, or a record no longer public, is
-/// marked deleted with a new datestamp — but only where it had been disseminated.
-async fn sync_disseminations(
-    conn: &mut AnyConnection,
-    id: i64,
-    domain_id: i64,
-    public: bool,
-    content_changed: bool,
-    now: i64,
-) -> Result<(), StoreError> {
-    let available: Vec<String> = if public {
-        sqlx::query("SELECT prefix FROM payload WHERE record_id = $1")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>("prefix"))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .filter(|p| BASE_FORMATS.contains(&p.as_str()))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let rows = sqlx::query("SELECT prefix, deleted FROM dissemination WHERE record_id = $1")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut existing = Vec::with_capacity(rows.len());
-    for row in rows {
-        existing.push((
-            row.try_get::<String, _>("prefix")?,
-            row.try_get::<i64, _>("deleted")? != 0,
-        ));
-    }
-    for prefix in &available {
-        match existing.iter().find(|(p, _)| p == prefix) {
-            Some((_, deleted)) if *deleted || content_changed => {
-                sqlx::query(
-                    "UPDATE dissemination SET datestamp = $3, deleted = 0, domain_id = $4 \
-                     WHERE record_id = $1 AND prefix = $2",
-                )
-                .bind(id)
-                .bind(prefix)
-                .bind(now)
-                .bind(domain_id)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Some(_) => {}
-            None => {
-                sqlx::query(
-                    "INSERT INTO dissemination (record_id, prefix, domain_id, datestamp, deleted) \
-                     VALUES ($1, $2, $3, $4, 0)",
-                )
-                .bind(id)
-                .bind(prefix)
-                .bind(domain_id)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
-    }
-    for (prefix, deleted) in &existing {
-        // zmets/zmods leave with every change: the record is `undefined` until the
-        // validator has checked its new state (zmods_export needs valid or valid_warn).
-        let zvdd = ZVDD_FORMATS.contains(&prefix.as_str());
-        if !deleted
-            && (zvdd || (BASE_FORMATS.contains(&prefix.as_str()) && !available.contains(prefix)))
-        {
-            sqlx::query(
-                "UPDATE dissemination SET datestamp = $3, deleted = 1 WHERE record_id = $1 AND prefix = $2",
-            )
-            .bind(id)
-            .bind(prefix)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-pub(super) async fn change_state(
-    store: &SqlStore,
-    domain_id: i64,
-    local_id: &str,
-    change: StateChange,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let mut tx = store.begin_write().await?;
-    let row = sqlx::query(
-        "SELECT id, released, deleted FROM record WHERE domain_id = $1 AND local_id = $2",
-    )
-    .bind(domain_id)
-    .bind(local_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("record {local_id}")))?;
-    let id: i64 = row.try_get("id")?;
-    let released = row.try_get::<i64, _>("released")? != 0;
-    let deleted = row.try_get::<i64, _>("deleted")? != 0;
-    let (new_released, new_deleted) = match change {
-        StateChange::Release if deleted => {
-            return Err(StoreError::Conflict(format!(
-                "record {local_id} is deleted; import it again to restore it"
-            )))
-        }
-        StateChange::Release => (true, false),
-        StateChange::Withdraw if deleted => (false, true),
-        StateChange::Withdraw => (false, false),
-        StateChange::Delete => (false, true),
-    };
-    if (new_released, new_deleted) == (released, deleted) {
-        return Ok(false);
-    }
-    sqlx::query(
-        "UPDATE record SET released = $2, deleted = $3, updated_at = $4, \
-         zmods_validation = 'undefined', relatives_marked = 0 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(new_released as i64)
-    .bind(new_deleted as i64)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if new_deleted {
-        sqlx::query("DELETE FROM payload WHERE record_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        // Force the next import of the same file to store it again.
-        sqlx::query("UPDATE record SET content_hash = '' WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    sync_disseminations(
-        &mut tx,
-        id,
-        domain_id,
-        new_released && !new_deleted,
-        false,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
-pub(super) async fn record_status(
-    store: &SqlStore,
-    domain_id: i64,
-    local_id: &str,
-) -> Result<Option<RecordStatus>, StoreError> {
-    let Some(row) = sqlx::query(
-        "SELECT id, domain_id, local_id, oai_identifier, parent_id, title, released, deleted, \
-         updated_at FROM record WHERE domain_id = $1 AND local_id = $2",
-    )
-    .bind(domain_id)
-    .bind(local_id)
-    .fetch_optional(&store.pool)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let id: i64 = row.try_get("id")?;
-    let rows = sqlx::query(
-        "SELECT prefix, datestamp, deleted FROM dissemination WHERE record_id = $1 ORDER BY prefix",
-    )
-    .bind(id)
-    .fetch_all(&store.pool)
-    .await?;
-    let mut disseminations = Vec::new();
-    for r in rows {
-        disseminations.push((
-            r.try_get::<String, _>("prefix")?,
-            r.try_get::<i64, _>("datestamp")?,
-            r.try_get::<i64, _>("deleted")? != 0,
-        ));
-    }
-    Ok(Some(RecordStatus {
-        id,
-        domain_id: row.try_get("domain_id")?,
-        local_id: row.try_get("local_id")?,
-        oai_identifier: row.try_get("oai_identifier")?,
-        parent_id: row.try_get("parent_id")?,
-        title: row.try_get("title")?,
-        released: row.try_get::<i64, _>("released")? != 0,
-        deleted: row.try_get::<i64, _>("deleted")? != 0,
-        updated_at: row.try_get("updated_at")?,
-        disseminations,
-    }))
 }

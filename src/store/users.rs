@@ -2,8 +2,8 @@
 //! `login_failure`). Sessions are kept in the database so that every instance sharing
 //! it knows them; only the SHA-256 of a session cookie is stored.
 
+use super::error::StoreError;
 use super::sql::SqlStore;
-use super::StoreError;
 use crate::users::{Role, User};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;

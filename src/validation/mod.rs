@@ -2,6 +2,7 @@
 //! (`schematron/zvdd.sch`), compiled once, and validation of files as `vitrine validate`
 //! and Goobi script steps use it (METS files, or OAI-PMH GetRecord responses holding one).
 
+pub mod record;
 mod rules;
 
 pub use rules::{rule_info, RuleInfo};

@@ -37,7 +37,8 @@ fn query(prefix: &str, until: i64) -> ListQuery {
 #[tokio::test]
 async fn the_storage_story() {
     let (url, _dir) = fresh_database().await;
-    let store = vitrine::store::open(&url, 4).await.unwrap();
+    let sql = vitrine::store::open(&url, 4).await.unwrap();
+    let store: &dyn Store = &sql;
 
     // Domains form one tree with one root.
     let root = store
@@ -241,7 +242,7 @@ async fn the_storage_story() {
         .await
         .unwrap();
     let config = std::sync::Arc::new(vitrine::config::Config::default());
-    let tree = vitrine::store::load_tree(&store, config.clone())
+    let tree = vitrine::store::load_tree(store, config.clone())
         .await
         .unwrap();
     assert_eq!(tree.page_size(zd.id), 7);
@@ -251,7 +252,7 @@ async fn the_storage_story() {
         .set_domain_setting(zd.id, "page_size", None)
         .await
         .unwrap();
-    let tree = vitrine::store::load_tree(&store, config).await.unwrap();
+    let tree = vitrine::store::load_tree(store, config).await.unwrap();
     assert_eq!(tree.page_size(zd.id), 100);
 
     // Settings are written once.
@@ -263,5 +264,5 @@ async fn the_storage_story() {
         store.setting_or_insert("k", "second").await.unwrap(),
         "first"
     );
-    store.close().await;
+    sql.close().await;
 }

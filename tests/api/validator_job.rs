@@ -4,8 +4,9 @@ use crate::helpers::{fixtures, open_store, TestApp, TEST_CONFIG};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vitrine::jobs::oai_output_validator::{run, validate_task, JobReport, Options, JOB};
-use vitrine::store::{ClaimRequest, PreparedResult, StateChange, Store};
+use vitrine::jobs::oai_output_validator::{prepare, run, JobReport, Options, JOB};
+use vitrine::store::{ClaimRequest, HeldRecords, PreparedResult, StateChange, Store};
+use vitrine::validation::record::validate_record;
 
 fn config() -> String {
     TEST_CONFIG
@@ -149,10 +150,27 @@ async fn a_record_that_changes_while_it_is_validated_stays_undefined_for_the_nex
     app.import("ulb", &[fixtures().join("main/demo_mono_0001.xml")], true)
         .await;
     let ulb = app.domain("ulb").await;
-    let tasks = app.store.undefined_records(&[ulb.id], 0, 10).await.unwrap();
-    assert_eq!(tasks.len(), 1);
+    let claim = app
+        .store
+        .claim(&ClaimRequest {
+            domain_ids: &[ulb.id],
+            run_id: 0,
+            after: 0,
+            limit: 10,
+            wait: false,
+            worker: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(claim.tasks.len(), 1);
     let tree = app.tree().await;
-    let result = validate_task(&tasks[0], &tree, "http://127.0.0.1:8080").unwrap();
+    let task = claim.tasks[0].task().unwrap();
+    let result = validate_record(&task, &tree, "http://127.0.0.1:8080").unwrap();
+    let prepared = prepare(result, &claim.tasks[0], &task);
+    // Let go of the records (on PostgreSQL the claim's transaction locks them) and store
+    // the result later, as a run restarted elsewhere would.
+    let ids = claim.held.ids().to_vec();
+    drop(claim.held);
     // The record changes before the result is stored (a run killed and restarted, or an
     // export arriving meanwhile): the stale result must not be stored.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -160,9 +178,16 @@ async fn a_record_that_changes_while_it_is_validated_stays_undefined_for_the_nex
         .await;
     let saved = app
         .store
-        .save_validations(&[result], chrono::Utc::now().timestamp())
+        .save_claimed(
+            HeldRecords::unheld(ids),
+            &[prepared],
+            &[],
+            None,
+            chrono::Utc::now().timestamp(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .saved;
     assert_eq!(saved, 0);
     assert_eq!(state(&app, "ulb", "demo_mono_0001").await, "undefined");
     let report = run_job(&app, "ulb", false).await;
@@ -627,8 +652,8 @@ async fn a_run_continuing_a_killed_one_leaves_alone_the_relatives_that_one_valid
         .iter()
         .map(|claimed| {
             let task = claimed.task().unwrap();
-            let result = validate_task(&task, &tree, "http://127.0.0.1:8080").unwrap();
-            PreparedResult::for_claimed(result, claimed)
+            let result = validate_record(&task, &tree, "http://127.0.0.1:8080").unwrap();
+            prepare(result, claimed, &task)
         })
         .collect();
     let saved = store

@@ -20,20 +20,21 @@
 
 use crate::config::Config;
 use crate::domain::{Domain, DomainTree};
-use crate::repair::{repair_in_place, serialize, RepairContext};
-use crate::schematron::{Class, Finding, Verdict};
 use crate::store::{
-    Claim, ClaimRequest, ClaimedTask, HeldRecords, JobRun, JobRunInstance, Participant,
-    PreparedResult, RecordFailure, Store, StoredFinding, StoredRepair, ValidationOutcome,
-    ValidationResult, ValidationTask,
+    Claim, ClaimRequest, ClaimedTask, HeldRecords, JobRun, Participant, PreparedResult,
+    RecordFailure, Store, ValidationTask,
 };
-use crate::validation::{mets_document, zvdd, ZVDD_RULES};
+use crate::validation::record::{validate_record, ValidationResult};
+use crate::validation::zvdd;
 use anyhow::{bail, Context};
 use rayon::prelude::*;
-use serde::Serialize;
-use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod report;
+
+pub use crate::validation::record::rule_set_version;
+pub use report::{InstanceReport, JobReport, RuleStats};
 
 /// The job's name in job lists.
 pub const JOB: &str = "OaiOutputValidator";
@@ -88,121 +89,6 @@ pub fn instance_name() -> String {
         })
         .unwrap_or_else(|| "localhost".into());
     format!("{host}:{}", std::process::id())
-}
-
-/// Findings and repairs of one rule over a run.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-pub struct RuleStats {
-    /// error, warn or info.
-    pub class: String,
-    /// Findings in the METS as stored.
-    pub occurrences: u64,
-    /// Of those, how many a repair fixed.
-    pub repaired: u64,
-}
-
-/// What one instance did in a run.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-pub struct InstanceReport {
-    /// `host:pid`.
-    pub instance: String,
-    /// `coordinator` or `worker`.
-    pub role: String,
-    /// Results it stored.
-    pub validated: u64,
-    /// Results it dropped because the record changed meanwhile.
-    pub changed_meanwhile: u64,
-    /// Whether it finished (a worker that died did not).
-    pub finished: bool,
-}
-
-impl From<JobRunInstance> for InstanceReport {
-    fn from(i: JobRunInstance) -> Self {
-        InstanceReport {
-            instance: i.instance,
-            role: i.role,
-            validated: i.validated.max(0) as u64,
-            changed_meanwhile: i.changed_meanwhile.max(0) as u64,
-            finished: i.finished_at.is_some(),
-        }
-    }
-}
-
-/// What a run did.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-pub struct JobReport {
-    /// Run id (0: there was no run to join).
-    pub run_id: i64,
-    /// Domain started on.
-    pub domain: String,
-    /// Domains covered.
-    pub scope: Vec<String>,
-    /// Whether every record was revalidated.
-    pub full: bool,
-    /// `coordinator` (this instance ran the job) or `worker` (it joined a run another
-    /// instance coordinates; the counts are its own).
-    #[serde(default)]
-    pub role: String,
-    /// This instance.
-    #[serde(default)]
-    pub instance: String,
-    /// Records per state before.
-    pub before: BTreeMap<String, i64>,
-    /// Records per state after.
-    pub after: BTreeMap<String, i64>,
-    /// Records validated and stored (by every instance, in a coordinator's report).
-    pub validated: u64,
-    /// Records that changed while being validated (left `undefined` for the next run).
-    pub changed_meanwhile: u64,
-    /// Wall time in seconds.
-    pub seconds: f64,
-    /// Records per second.
-    pub records_per_second: f64,
-    /// Of the wall time, seconds this instance spent repairing and validating (on the
-    /// worker threads); the rest went to the database.
-    #[serde(default)]
-    pub validate_seconds: f64,
-    /// Seconds spent claiming (loading) records, mostly while a batch was validated.
-    #[serde(default)]
-    pub load_seconds: f64,
-    /// Seconds spent storing results, mostly while a batch was validated.
-    #[serde(default)]
-    pub save_seconds: f64,
-    /// The instances that took part.
-    #[serde(default)]
-    pub instances: Vec<InstanceReport>,
-    /// Earlier runs found still running at the start (dead), now marked killed.
-    #[serde(default)]
-    pub killed_runs: Vec<i64>,
-    /// Per rule: class, occurrences, repaired.
-    pub rules: BTreeMap<String, RuleStats>,
-    /// Repairs applied per rule.
-    pub repairs: BTreeMap<String, u64>,
-    /// Records that could not be validated, with the reason.
-    pub errors: Vec<String>,
-}
-
-impl JobReport {
-    /// Whether this instance joined a run coordinated elsewhere.
-    pub fn joined(&self) -> bool {
-        self.role == "worker"
-    }
-
-    /// Seconds of the wall time in which this instance validated nothing: the
-    /// database side (claims and stores not hidden behind validation, marking, counts).
-    pub fn database_only_seconds(&self) -> f64 {
-        (self.seconds - self.validate_seconds).max(0.0)
-    }
-}
-
-/// The version of the bundled rule set: the first 12 hex digits of its SHA-256.
-pub fn rule_set_version() -> &'static str {
-    static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(ZVDD_RULES.as_bytes());
-        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
-    })
 }
 
 /// Runs the job to the end: as the run's coordinator when this instance gets the job's
@@ -638,8 +524,9 @@ fn validate_batch(tasks: &[ClaimedTask], tree: &DomainTree, public_url: &str) ->
             claimed
                 .task()
                 .map_err(anyhow::Error::from)
-                .and_then(|task| validate_task(&task, tree, public_url))
-                .map(|result| PreparedResult::for_claimed(result, claimed))
+                .and_then(|task| {
+                    validate_record(&task, tree, public_url).map(|r| prepare(r, claimed, &task))
+                })
                 .map_err(|e| RecordFailure {
                     record_id: claimed.record_id,
                     message: format!("{}: {e:#}", claimed.local_id),
@@ -661,129 +548,17 @@ fn validate_batch(tasks: &[ClaimedTask], tree: &DomainTree, public_url: &str) ->
     validated
 }
 
-fn class_name(class: Class) -> &'static str {
-    match class {
-        Class::Error => "error",
-        Class::Warn => "warn",
-        Class::Info => "info",
-    }
-}
-
-/// Repairs and validates one record (no database, any thread).
-pub fn validate_task(
+/// A validated record's result ready to be stored for `claimed`, compressed on this
+/// thread.
+pub fn prepare(
+    result: ValidationResult,
+    claimed: &ClaimedTask,
     task: &ValidationTask,
-    tree: &DomainTree,
-    public_url: &str,
-) -> anyhow::Result<ValidationResult> {
-    let schema = zvdd().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let domain_config = tree.config(task.domain_id);
-    let endpoint = match tree.by_id(task.domain_id) {
-        Some(d) if d.parent_id.is_some() => {
-            format!("{}/{}/oai", public_url.trim_end_matches('/'), d.name)
+) -> PreparedResult {
+    match result.repaired {
+        None => PreparedResult::as_stored(claimed, result.outcome, &task.mets),
+        Some((zmets, zmods)) => {
+            PreparedResult::repaired(claimed, result.outcome, &zmets, zmods.as_deref())
         }
-        _ => format!("{}/oai", public_url.trim_end_matches('/')),
-    };
-    let fill =
-        |template: &Option<String>| template.as_ref().map(|t| t.replace("{id}", &task.local_id));
-    let repository_identifier = tree.repository_identifier(task.domain_id);
-    let context = RepairContext {
-        local_id: &task.local_id,
-        record_identifier_source: domain_config.record_identifier_source.as_deref(),
-        institution: &domain_config.institution,
-        oai_base_url: &endpoint,
-        repository_identifier: &repository_identifier,
-        presentation_url: fill(&domain_config.presentation_url),
-        reference_url: fill(&domain_config.reference_url),
-        parent_title: task.parent_title.as_deref(),
-    };
-    // One parse: the stored METS is validated, then repaired in place. Only a METS that
-    // a repair changed is serialised and validated again, from the zmets bytes
-    // harvesters receive; without repairs the zmets is the stored METS itself, and its
-    // findings are those just found.
-    let doc = mets_document(&task.mets, Default::default())?;
-    let before = schema.validate(&doc);
-    let (repairs, mut doc) =
-        repair_in_place(doc, &context).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
-    // Without repairs zmods is the MODS stored with the METS (`zmods: None`).
-    let (after, zmets, zmods) = if repairs.is_empty() {
-        (before.clone(), task.mets.clone(), None)
-    } else {
-        let zmets = serialize(&mut doc).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
-        drop(doc);
-        let reparsed = crate::xml::parse(&zmets, Default::default())?;
-        let zmods = crate::formats::mets::primary_mods_of(&reparsed)
-            .ok()
-            .flatten()
-            .map(String::into_bytes);
-        (schema.validate(&reparsed), zmets, zmods)
-    };
-    let same = |a: &Finding, b: &Finding| a.rule_id == b.rule_id && a.location == b.location;
-    let stored = |f: &Finding, stage: &str, repaired: bool| StoredFinding {
-        stage: stage.to_string(),
-        rule_id: f.rule_id.to_string(),
-        class: class_name(f.class).to_string(),
-        message: f.message.clone(),
-        location: f.location.clone(),
-        repaired,
-    };
-    let mut findings: Vec<StoredFinding> = before
-        .findings
-        .iter()
-        .map(|f| stored(f, "before", !after.findings.iter().any(|a| same(a, f))))
-        .collect();
-    findings.extend(
-        after
-            .findings
-            .iter()
-            .filter(|a| !before.findings.iter().any(|f| same(a, f)))
-            .map(|a| stored(a, "after", false)),
-    );
-    let verdict = after.verdict();
-    let deciding = |class: Class| {
-        let mut ids: Vec<&str> = after
-            .findings
-            .iter()
-            .filter(|f| f.class == class)
-            .map(|f| &*f.rule_id)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.join(" ")
-    };
-    let reason = match verdict {
-        Verdict::Invalid => format!("error: {}", deciding(Class::Error)),
-        Verdict::ValidWarn => {
-            let warn = deciding(Class::Warn);
-            if warn.is_empty() {
-                format!("info: {}", deciding(Class::Info))
-            } else {
-                format!("warn: {warn}")
-            }
-        }
-        Verdict::Valid => String::new(),
-    };
-    let zmets_is_stored = repairs.is_empty();
-    let outcome = ValidationOutcome {
-        record_id: task.record_id,
-        updated_at: task.updated_at,
-        state: verdict.as_str().to_string(),
-        reason,
-        rule_set_version: rule_set_version().to_string(),
-        findings,
-        repairs: repairs
-            .into_iter()
-            .map(|r| StoredRepair {
-                rule_id: r.rule_id,
-                xpath: r.xpath,
-                before: r.before,
-                after: r.after,
-            })
-            .collect(),
-    };
-    Ok(ValidationResult {
-        outcome,
-        zmets,
-        zmods,
-        zmets_is_stored,
-    })
+    }
 }
