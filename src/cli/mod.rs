@@ -123,9 +123,9 @@ pub struct Opened {
 impl Opened {
     /// The domain tree as stored now, with its effective settings.
     pub async fn tree(&self) -> anyhow::Result<DomainTree> {
-        Ok(store::load_tree(self.store.as_ref(), self.config.clone())
+        store::load_tree(self.store.as_ref(), self.config.clone())
             .await
-            .context("cannot read the domains")?)
+            .context("cannot read the domains")
     }
 }
 
