@@ -43,6 +43,14 @@ pub struct ServerConfig {
     /// The public base URL of this installation (behind any proxy): zmets `mptr` links
     /// point to `{public_url}/{dname}/oai?verb=GetRecord…`.
     pub public_url: String,
+    /// Addresses (`10.0.0.5`, `::1`) or networks (`10.0.0.0/8`) of reverse proxies whose
+    /// `Forwarded`, `X-Forwarded-Host` and `X-Forwarded-Proto` headers are believed when
+    /// the base URL of a response is derived. Empty (the default): no client is believed,
+    /// the base URL comes from the `Host` header of the request.
+    pub trusted_proxies: Vec<String>,
+    /// Bytes of responses held in memory at once (metadata of pages being sent); a
+    /// response that would exceed it is answered 503 with Retry-After.
+    pub max_response_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +60,8 @@ impl Default for ServerConfig {
             max_concurrent_requests: 64,
             retry_after_seconds: 10,
             public_url: "http://127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
+            max_response_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -84,6 +94,9 @@ pub struct OaiConfig {
     pub token_secret: String,
     /// How long a resumption token stays valid, in hours (at least 24).
     pub token_lifetime_hours: u32,
+    /// Metadata bytes per ListRecords page: a page ends early (with a resumption token)
+    /// once its records reach this many bytes; a single larger record is sent alone.
+    pub max_page_bytes: u64,
 }
 
 impl Default for OaiConfig {
@@ -91,6 +104,7 @@ impl Default for OaiConfig {
         OaiConfig {
             token_secret: String::new(),
             token_lifetime_hours: 168,
+            max_page_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -230,6 +244,64 @@ pub struct BasicAuth {
     pub password: String,
 }
 
+/// What `vitrine domain show` prints for a Basic password.
+pub const MASKED_PASSWORD: &str = "********";
+
+/// A stored setting's value for display: masked when the setting is the Basic password.
+pub fn shown_setting<'a>(key: &str, value: &'a str) -> &'a str {
+    if key == "oai.auth.password" {
+        MASKED_PASSWORD
+    } else {
+        value
+    }
+}
+
+impl DomainConfig {
+    /// This configuration for display: the Basic password replaced by
+    /// [`MASKED_PASSWORD`], so that `domain show` output can be shared safely.
+    pub fn masked(&self) -> DomainConfig {
+        let mut shown = self.clone();
+        if let Some(auth) = &mut shown.oai.auth {
+            auth.password = MASKED_PASSWORD.to_string();
+        }
+        shown
+    }
+}
+
+impl ServerConfig {
+    /// The trusted proxies as (network address, prefix length) pairs; fails on an entry
+    /// that is neither an IP address nor a network in CIDR notation.
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<(std::net::IpAddr, u8)>> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                let bad = || {
+                    anyhow::anyhow!(
+                        "server.trusted_proxies: {entry:?} is not an IP address or a network \
+                         such as 10.0.0.0/8"
+                    )
+                };
+                let (addr, prefix) = match entry.split_once('/') {
+                    Some((a, p)) => (a, Some(p)),
+                    None => (entry.as_str(), None),
+                };
+                let addr: std::net::IpAddr = addr.trim().parse().map_err(|_| bad())?;
+                let max = if addr.is_ipv4() { 32 } else { 128 };
+                let prefix = match prefix {
+                    Some(p) => p
+                        .trim()
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|p| *p <= max)
+                        .ok_or_else(bad)?,
+                    None => max,
+                };
+                Ok((addr.to_canonical(), prefix))
+            })
+            .collect()
+    }
+}
+
 /// A set defined by configuration: records of the domain (and its sub-domains) whose
 /// primary MODS carries one of the given `mods:classification` values.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -290,6 +362,13 @@ impl Config {
         if self.oai.token_lifetime_hours < 24 {
             bail!("oai.token_lifetime_hours must be at least 24");
         }
+        if self.oai.max_page_bytes == 0 {
+            bail!("oai.max_page_bytes must be at least 1");
+        }
+        if self.server.max_response_bytes < 1024 * 1024 {
+            bail!("server.max_response_bytes must be at least 1 MiB (1048576)");
+        }
+        self.server.trusted_proxy_networks()?;
         for (name, domain) in &self.domains {
             domain.check().with_context(|| format!("domains.{name}"))?;
         }
@@ -333,20 +412,11 @@ impl DomainConfig {
     pub fn with_setting(&self, key: &str, value: &str) -> anyhow::Result<DomainConfig> {
         let mut table =
             toml::Table::try_from(self).context("cannot represent the configuration")?;
-        let parts: Vec<&str> = key.split('.').collect();
-        if parts.iter().any(|p| p.is_empty()) {
+        let parts: Vec<String> = key.split('.').map(str::to_string).collect();
+        if parts.iter().any(String::is_empty) {
             bail!("{key:?} is not a setting name");
         }
-        let mut node = &mut table;
-        for part in &parts[..parts.len() - 1] {
-            let entry = node
-                .entry(part.to_string())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            node = entry
-                .as_table_mut()
-                .with_context(|| format!("{key}: {part} is not a section"))?;
-        }
-        node.insert(parts[parts.len() - 1].to_string(), parse_scalar(value));
+        overlay(&mut table, &parts, parse_scalar(value)).context(key.to_string())?;
         let changed: DomainConfig = toml::Value::Table(table)
             .try_into()
             .with_context(|| format!("{key} = {value}: not a valid setting"))?;
@@ -373,18 +443,28 @@ fn apply_environment(
         if parts.iter().any(String::is_empty) {
             bail!("environment variable {key} does not name a setting");
         }
-        let value = parse_scalar(&raw);
-        let mut node = &mut *table;
-        for part in &parts[..parts.len() - 1] {
-            let entry = node
-                .entry(part.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            node = entry
-                .as_table_mut()
-                .with_context(|| format!("environment variable {key}: {part} is not a section"))?;
-        }
-        node.insert(parts[parts.len() - 1].clone(), value);
+        overlay(table, &parts, parse_scalar(&raw))
+            .with_context(|| format!("environment variable {key}"))?;
     }
+    Ok(())
+}
+
+/// Sets the setting at `path` (sections, then the key; not empty) in `table`, creating
+/// missing sections: the one overlay of `vitrine domain set` and the environment.
+fn overlay(table: &mut toml::Table, path: &[String], value: toml::Value) -> anyhow::Result<()> {
+    let Some((key, sections)) = path.split_last() else {
+        bail!("an empty setting name");
+    };
+    let mut node = table;
+    for part in sections {
+        let entry = node
+            .entry(part.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = entry
+            .as_table_mut()
+            .with_context(|| format!("{part} is not a section"))?;
+    }
+    node.insert(key.clone(), value);
     Ok(())
 }
 
@@ -455,6 +535,31 @@ mod tests {
         assert!(base
             .with_setting("repository_identifier", "not valid!")
             .is_err());
+    }
+
+    #[test]
+    fn domain_show_masks_the_basic_password() {
+        let config: Config =
+            toml::from_str("[domains.zd.oai.auth]\nuser = \"rosetta\"\npassword = \"s3cret\"\n")
+                .unwrap();
+        let shown = toml::to_string(&config.domain("zd").masked()).unwrap();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("rosetta") && shown.contains(MASKED_PASSWORD));
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let mut server = ServerConfig {
+            trusted_proxies: vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "::1".into()],
+            ..ServerConfig::default()
+        };
+        let nets = server.trusted_proxy_networks().unwrap();
+        assert_eq!(nets[1], ("10.0.0.0".parse().unwrap(), 8));
+        assert_eq!(nets[2].1, 128);
+        for bad in ["localhost", "10.0.0.0/33", "1.2.3"] {
+            server.trusted_proxies = vec![bad.into()];
+            assert!(server.trusted_proxy_networks().is_err(), "{bad}");
+        }
     }
 
     #[test]

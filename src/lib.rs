@@ -1,9 +1,19 @@
 //! vitrine: an OAI-PMH 2.0 data provider for digitised collections with built-in
 //! ZVDD METS/MODS validation.
 //!
-//! Dependencies point inward: `web` → {`oai`, `ingest`, `store`}; `oai`, `ingest` →
-//! {`formats`, `schematron`, `xml`, `domain`}. Only `store` talks SQL, only `xml`,
-//! `formats` and `schematron` touch libxml, only `web` and `startup` know actix.
+//! Dependencies point one way: the command line (`cli`) and the wiring (`startup`) →
+//! `web`, `ingest`, `jobs` → `validation` → `schematron`, `repair`, `formats` → `xml`;
+//! `oai` → `formats`, `store`, `domain`; `store` → `domain`. Nothing points back up.
+//! Only `store` talks SQL, and only `web` and `startup` know actix.
+//!
+//! Who may touch libxml: every `unsafe` block lives in `xml` (the lint below denies it
+//! elsewhere), and every document comes from [`xml::parse`]. `schematron`, `validation`,
+//! `repair` and `formats` work on such documents through libxml's safe API (nodes,
+//! XPath contexts, serialisation); `formats::crosswalk` alone runs libxslt. No other
+//! module uses libxml.
+
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod config;
@@ -22,3 +32,4 @@ pub mod users;
 pub mod validation;
 pub mod web;
 pub mod xml;
+pub mod xpath;

@@ -69,5 +69,7 @@ CREATE TABLE qa_run_state (
 );
 CREATE INDEX qa_run_state_domain ON qa_run_state (domain_id, run_id);
 
--- The zmets channel per domain (exported counts).
+-- The zmets channel per domain (exported counts), and records per domain and state
+-- counted from the index alone.
 CREATE INDEX dissemination_domain ON dissemination (prefix, domain_id, deleted);
+CREATE INDEX record_qa ON record (domain_id, deleted, zmods_validation);

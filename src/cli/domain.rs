@@ -119,12 +119,13 @@ impl Run for DomainArgs {
                     .iter()
                     .filter(|(d, _, _)| *d == domain.id)
                 {
+                    let value = crate::config::shown_setting(key, value);
                     println!("# set on the command line: {key} = {value}");
                 }
                 let mut table = toml::Table::new();
                 table.insert(
                     dname.clone(),
-                    toml::Value::try_from(tree.config(domain.id))?,
+                    toml::Value::try_from(tree.config(domain.id).masked())?,
                 );
                 let mut outer = toml::Table::new();
                 outer.insert("domains".into(), toml::Value::Table(table));

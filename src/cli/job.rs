@@ -15,40 +15,6 @@ pub struct JobArgs {
     command: JobCommand,
 }
 
-#[derive(clap::Subcommand)]
-enum JobCommand {
-    /// Run a job now. Exit code 1 when the run failed.
-    Run {
-        /// The job: oai-output-validator.
-        #[arg(value_parser = ["oai-output-validator"])]
-        job: String,
-        /// Mode: zmets (validate exactly the zmets harvesters receive).
-        #[arg(long, default_value = "zmets", value_parser = ["zmets"])]
-        mode: String,
-        /// Domain to start on (covers its sub-domains with zmets switched on).
-        #[arg(long)]
-        domain: String,
-        /// Revalidate every record in scope, not only what changed.
-        #[arg(long)]
-        full: bool,
-        /// Records per batch (one transaction each; on PostgreSQL the unit of work
-        /// shared between instances).
-        #[arg(long, default_value_t = validator::BATCH)]
-        batch_size: usize,
-    },
-    /// List job runs, newest first.
-    List {
-        /// Only runs started on this domain.
-        #[arg(long)]
-        domain: Option<String>,
-    },
-    /// Show one job run.
-    Show {
-        /// Run id.
-        id: i64,
-    },
-}
-
 #[async_trait::async_trait(?Send)]
 impl Run for JobArgs {
     async fn run(self, context: Context) -> anyhow::Result<ExitCode> {
@@ -153,6 +119,40 @@ impl Run for JobArgs {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+#[derive(clap::Subcommand)]
+enum JobCommand {
+    /// Run a job now. Exit code 1 when the run failed.
+    Run {
+        /// The job: oai-output-validator.
+        #[arg(value_parser = ["oai-output-validator"])]
+        job: String,
+        /// Mode: zmets (validate exactly the zmets harvesters receive).
+        #[arg(long, default_value = "zmets", value_parser = ["zmets"])]
+        mode: String,
+        /// Domain to start on (covers its sub-domains with zmets switched on).
+        #[arg(long)]
+        domain: String,
+        /// Revalidate every record in scope, not only what changed.
+        #[arg(long)]
+        full: bool,
+        /// Records per batch (one transaction each; on PostgreSQL the unit of work
+        /// shared between instances).
+        #[arg(long, default_value_t = validator::BATCH)]
+        batch_size: usize,
+    },
+    /// List job runs, newest first.
+    List {
+        /// Only runs started on this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Show one job run.
+    Show {
+        /// Run id.
+        id: i64,
+    },
 }
 
 /// Prints a run's report: counts before and after, timings, instances and rules.

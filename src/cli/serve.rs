@@ -22,8 +22,12 @@ impl Run for Serve {
         let bind = self
             .bind
             .unwrap_or_else(|| opened.config.server.bind.clone());
-        let _schedule =
-            crate::jobs::schedule::start(opened.store.clone(), opened.config.clone()).await?;
+        let _schedule = crate::jobs::schedule::start(
+            opened.store.clone(),
+            opened.config.clone(),
+            crate::jobs::schedule::FOLLOW_EVERY,
+        )
+        .await?;
         let app = Application::build(opened.config, opened.store, &bind).await?;
         // The one line on stdout: scripts starting `serve --bind 127.0.0.1:0` read the port here.
         println!("listening on http://{}:{}", host(&bind), app.port());

@@ -22,11 +22,19 @@ pub struct Datestamp {
 }
 
 impl Datestamp {
-    /// Parses a datestamp argument. Offsets, fractions and a missing `Z` are refused.
+    /// Parses a datestamp argument. Offsets, fractions and a missing `Z` are refused, and
+    /// so are values XML Schema's `date`/`dateTime` do not allow (the year 0000, a leap
+    /// second `:60`): OAI-PMH.xsd types the `from`/`until` attributes with them.
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
         let bad = |reason| InvalidValue::new("datestamp", value, reason);
         let b = value.as_bytes();
         let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+        if b.len() >= 4 && &b[..4] == b"0000" {
+            return Err(bad("there is no year 0000"));
+        }
+        if b.len() == 20 && &b[17..19] == b"60" {
+            return Err(bad("seconds run from 00 to 59"));
+        }
         match b.len() {
             10 if digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10) => {
                 let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
@@ -125,6 +133,9 @@ mod tests {
             "2023-02-29",
             "2024-02-29T24:00:00Z",
             "2024-02-29T12:00Z",
+            "0000-01-01",
+            "0000-01-01T00:00:00Z",
+            "2016-12-31T23:59:60Z",
         ] {
             assert!(Datestamp::parse(text).is_err(), "{text}");
         }

@@ -130,6 +130,55 @@ impl DomainTree {
         (ids.len() < self.domains.len()).then_some(ids)
     }
 
+    /// The protected domains (with `oai.auth`) strictly below `id`.
+    pub fn protected_below(&self, id: i64) -> Vec<i64> {
+        self.subtree(id)
+            .into_iter()
+            .filter(|d| *d != id && self.is_protected(*d))
+            .collect()
+    }
+
+    /// The domain whose credentials guard the endpoint of `id`: the nearest protected
+    /// domain among `id` and its ancestors (a protected domain's sub-domains are covered
+    /// by its credentials unless they have their own).
+    pub fn guard(&self, id: i64) -> Option<i64> {
+        self.lineage(id)
+            .iter()
+            .rev()
+            .map(|d| d.id)
+            .find(|d| self.is_protected(*d))
+    }
+
+    fn is_protected(&self, id: i64) -> bool {
+        self.config_ref(id).is_some_and(|c| c.oai.auth.is_some())
+    }
+
+    /// The domain and those descendants a client may see through its endpoint: a
+    /// protected domain below it, with everything under it, only when the client
+    /// authenticated for it (`unlocked`). A protected domain's records are reachable only
+    /// with its credentials, also through the endpoints of its ancestors.
+    pub fn visible_subtree(&self, id: i64, unlocked: &[i64]) -> Vec<i64> {
+        let mut out = vec![id];
+        let mut i = 0;
+        while i < out.len() {
+            let current = out[i];
+            out.extend(
+                self.children(current)
+                    .filter(|d| !self.is_protected(d.id) || unlocked.contains(&d.id))
+                    .map(|d| d.id),
+            );
+            i += 1;
+        }
+        out
+    }
+
+    /// [`Self::scope`] for a client that authenticated for the protected domains in
+    /// `unlocked`: `None` only when it sees every domain.
+    pub fn visible_scope(&self, id: i64, unlocked: &[i64]) -> Option<Vec<i64>> {
+        let ids = self.visible_subtree(id, unlocked);
+        (ids.len() < self.domains.len()).then_some(ids)
+    }
+
     /// The domain and its descendants in which zmets is switched on: the scope of an
     /// OaiOutputValidator run started on `id`.
     pub fn zmets_scope(&self, id: i64) -> Vec<i64> {
@@ -304,5 +353,22 @@ mod tests {
         );
         assert!(t.sets_for(3, &["Theologie".into()]).is_empty());
         assert_eq!(t.page_size(4), 7, "a command-line setting wins");
+    }
+
+    #[test]
+    fn a_protected_domain_and_its_subtree_are_visible_only_when_unlocked() {
+        let t = tree();
+        let config: Config =
+            toml::from_str("[domains.zd.oai.auth]\nuser = \"u\"\npassword = \"p\"\n").unwrap();
+        let t = DomainTree::new(t.domains.clone(), Arc::new(config), &[]);
+        assert_eq!(t.protected_below(1), vec![2]);
+        assert!(t.protected_below(2).is_empty());
+        assert_eq!(t.visible_subtree(1, &[]), vec![1, 4]);
+        assert_eq!(t.visible_scope(1, &[]), Some(vec![1, 4]));
+        assert_eq!(t.visible_scope(1, &[2]), None);
+        assert_eq!(t.visible_subtree(2, &[]), vec![2, 3]);
+        assert_eq!(t.guard(3), Some(2), "zd1 is covered by zd's credentials");
+        assert_eq!(t.guard(2), Some(2));
+        assert_eq!(t.guard(4), None);
     }
 }

@@ -1,5 +1,5 @@
 //! The MODS → Dublin Core crosswalk (Library of Congress mapping), an XSLT 1.0 stylesheet
-//! (`xslt/mods2dc.xsl`) run by libxslt. libxslt is confined to this file.
+//! (`xslt/mods2dc.xsl`) run by libxslt, the one user of libxslt (see the crate documentation for libxml).
 //!
 //! Failure modes handled here: a stylesheet that does not compile comes back from the
 //! binding as a usable-looking value holding a null pointer, so every thread checks its

@@ -5,51 +5,171 @@
 //! new export, a release or a withdrawal), so that changes reach zmets without waiting
 //! for the night.
 //!
+//! The schedule follows the domain tree while serving, as the web layer does: every few
+//! seconds it is compared with the stored domains and settings, so a domain switched to
+//! zmets with `vitrine domain set`, or a changed schedule, is scheduled (or unscheduled)
+//! without a restart.
+//!
 //! Every instance fires the schedule; on PostgreSQL the one that gets the job's lock
 //! coordinates the run and the others join it as workers.
 
 use super::oai_output_validator::{run, Options};
 use crate::config::Config;
+use crate::domain::DomainTree;
 use crate::store::{load_tree, Store};
 use anyhow::Context;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-/// Starts the schedule; keep the returned scheduler alive while serving.
-pub async fn start(store: Arc<dyn Store>, config: Arc<Config>) -> anyhow::Result<JobScheduler> {
+/// How often the schedule is compared with the stored domains and settings.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(5);
+
+/// The running schedule; keep it alive while serving (dropping it stops following).
+pub struct Schedule {
+    _scheduler: JobScheduler,
+    entries: Arc<Mutex<Entries>>,
+    follower: tokio::task::JoinHandle<()>,
+}
+
+/// Per scheduled domain: its cron expression and the jobs added for it.
+type Entries = BTreeMap<String, (String, Vec<Job>)>;
+
+impl Schedule {
+    /// What is scheduled now: (domain, cron expression), by domain name.
+    pub fn scheduled(&self) -> Vec<(String, String)> {
+        self.entries
+            .lock()
+            .map(|e| {
+                e.iter()
+                    .map(|(d, (cron, _))| (d.clone(), cron.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Schedule {
+    fn drop(&mut self) {
+        self.follower.abort();
+    }
+}
+
+/// Starts the schedule and follows the domain tree every `every`. An invalid schedule
+/// at the start is an error; one set while serving is logged and left unscheduled.
+pub async fn start(
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    every: Duration,
+) -> anyhow::Result<Schedule> {
     let scheduler = JobScheduler::new()
         .await
         .context("cannot start the job scheduler")?;
+    let entries: Arc<Mutex<Entries>> = Arc::default();
     let tree = load_tree(store.as_ref(), config.clone()).await?;
-    for domain in tree.all() {
-        let zmets = |id: i64| tree.config(id).oai.formats.zmets.on;
-        let parent_covers = domain.parent_id.is_some_and(zmets);
-        let cron = tree.config(domain.id).jobs.oai_output_validator.schedule;
-        if !zmets(domain.id) || parent_covers || cron.trim().is_empty() {
+    follow(&scheduler, &entries, &tree, &store, &config, true).await?;
+    scheduler.start().await?;
+    let follower = tokio::spawn({
+        let (scheduler, entries) = (scheduler.clone(), entries.clone());
+        async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let tree = match load_tree(store.as_ref(), config.clone()).await {
+                    Ok(tree) => tree,
+                    Err(e) => {
+                        tracing::warn!("cannot read the domains for the schedule: {e:#}");
+                        continue;
+                    }
+                };
+                if let Err(e) = follow(&scheduler, &entries, &tree, &store, &config, false).await {
+                    tracing::error!("cannot update the job schedule: {e:#}");
+                }
+            }
+        }
+    });
+    Ok(Schedule {
+        _scheduler: scheduler,
+        entries,
+        follower,
+    })
+}
+
+/// The schedule the tree asks for: each domain with zmets switched on whose parent does
+/// not have it on, with its cron expression.
+fn wanted(tree: &DomainTree) -> BTreeMap<String, String> {
+    let zmets = |id: i64| tree.config(id).oai.formats.zmets.on;
+    tree.all()
+        .iter()
+        .filter(|d| zmets(d.id) && !d.parent_id.is_some_and(zmets))
+        .map(|d| {
+            let cron = tree.config(d.id).jobs.oai_output_validator.schedule;
+            (d.name.to_string(), cron.trim().to_string())
+        })
+        .filter(|(_, cron)| !cron.is_empty())
+        .collect()
+}
+
+/// Brings the scheduler in line with the tree: removes the jobs of domains no longer
+/// wanted (or whose schedule changed) and adds those newly wanted. `strict`: a cron
+/// expression that does not parse is an error instead of a logged refusal.
+async fn follow(
+    scheduler: &JobScheduler,
+    entries: &Mutex<Entries>,
+    tree: &DomainTree,
+    store: &Arc<dyn Store>,
+    config: &Arc<Config>,
+    strict: bool,
+) -> anyhow::Result<()> {
+    let wanted = wanted(tree);
+    let current: Entries = entries.lock().map(|e| e.clone()).unwrap_or_default();
+    for (name, (cron, jobs)) in &current {
+        if wanted.get(name) != Some(cron) {
+            for job in jobs {
+                scheduler.remove(&job.guid()).await?;
+            }
+            if let Ok(mut e) = entries.lock() {
+                e.remove(name);
+            }
+            tracing::info!(domain = %name, "OaiOutputValidator unscheduled");
+        }
+    }
+    for (name, cron) in wanted {
+        if current.get(&name).is_some_and(|(c, _)| *c == cron) {
             continue;
         }
-        let name = domain.name.to_string();
-        let nightly = validator_job(&cron, store.clone(), config.clone(), name.clone(), false)
-            .with_context(|| {
-                format!(
-                    "domains.{}.jobs.oai_output_validator.schedule {cron:?} is not a valid cron expression",
-                    domain.name
-                )
-            })?;
-        scheduler.add(nightly).await?;
-        scheduler
-            .add(validator_job(
-                "30 * * * * *",
-                store.clone(),
-                config.clone(),
-                name,
-                true,
-            )?)
-            .await?;
-        tracing::info!(domain = %domain.name, schedule = %cron, "OaiOutputValidator scheduled");
+        let nightly = match validator_job(&cron, store.clone(), config.clone(), name.clone(), false)
+        {
+            Ok(job) => job,
+            Err(e) => {
+                let e = anyhow::Error::new(e).context(format!(
+                    "domains.{name}.jobs.oai_output_validator.schedule {cron:?} is not a valid cron expression"
+                ));
+                if strict {
+                    return Err(e);
+                }
+                tracing::error!("{e:#}");
+                continue;
+            }
+        };
+        let changes = validator_job(
+            "30 * * * * *",
+            store.clone(),
+            config.clone(),
+            name.clone(),
+            true,
+        )?;
+        scheduler.add(nightly.clone()).await?;
+        scheduler.add(changes.clone()).await?;
+        let jobs = vec![nightly, changes];
+        tracing::info!(domain = %name, schedule = %cron, "OaiOutputValidator scheduled");
+        if let Ok(mut e) = entries.lock() {
+            e.insert(name, (cron, jobs));
+        }
     }
-    scheduler.start().await?;
-    Ok(scheduler)
+    Ok(())
 }
 
 /// A scheduled OaiOutputValidator run; `only_when_waiting` skips the run (and its job

@@ -2,6 +2,7 @@
 //! default namespace with its schema location, `responseDate`, `request` echoing the
 //! arguments (none on badVerb/badArgument), then the verb's element or the errors.
 
+use super::document::{Chunks, Document};
 use super::error::{Code, OaiError};
 use crate::domain::Datestamp;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -23,15 +24,15 @@ const PROTOCOL_ARGUMENTS: [&str; 7] = [
     "resumptionToken",
 ];
 
-/// Writes a whole response. `verb_body` is the inner XML of the verb element.
+/// Writes a whole response around the inner XML of the verb element.
 pub fn response(
     response_date: i64,
     base_url: &str,
     echo: &[(String, String)],
-    outcome: Result<(&str, Vec<u8>), Vec<OaiError>>,
-) -> Vec<u8> {
-    let capacity = outcome.as_ref().map(|(_, b)| b.len()).unwrap_or(0) + 1024;
-    let mut w = Writer::new(Vec::with_capacity(capacity));
+    outcome: Result<(&str, Chunks), Vec<OaiError>>,
+) -> Document {
+    let mut out = Chunks::default();
+    let w = out.writer();
     let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     w.get_mut().push(b'\n');
     let mut root = BytesStart::new("OAI-PMH");
@@ -40,7 +41,7 @@ pub fn response(
     root.push_attribute(("xsi:schemaLocation", OAI_SCHEMA));
     let _ = w.write_event(Event::Start(root));
     text_element(
-        &mut w,
+        w,
         "responseDate",
         &Datestamp::from_seconds(response_date).to_string(),
     );
@@ -68,8 +69,8 @@ pub fn response(
     match outcome {
         Ok((verb, body)) => {
             let _ = w.write_event(Event::Start(BytesStart::new(verb)));
-            w.get_mut().extend_from_slice(&body);
-            let _ = w.write_event(Event::End(BytesEnd::new(verb)));
+            out.append(body);
+            let _ = out.writer().write_event(Event::End(BytesEnd::new(verb)));
         }
         Err(errors) => {
             for e in errors {
@@ -81,8 +82,10 @@ pub fn response(
             }
         }
     }
-    let _ = w.write_event(Event::End(BytesEnd::new("OAI-PMH")));
-    w.into_inner()
+    let _ = out
+        .writer()
+        .write_event(Event::End(BytesEnd::new("OAI-PMH")));
+    out.finish()
 }
 
 /// Writes `<name>text</name>`.

@@ -1,16 +1,16 @@
 //! GetRecord (§4.1): one record in one format; a deleted record answers with its header
 //! marked `status="deleted"` and no metadata.
 
+use super::document::Chunks;
 use super::error::{Code, OaiError};
 use super::{Endpoint, Failure};
-use quick_xml::Writer;
 
 pub(super) async fn run(
     ep: &Endpoint<'_>,
     identifier: &str,
     prefix: &str,
     diag: bool,
-) -> Result<Vec<u8>, Failure> {
+) -> Result<Chunks, Failure> {
     let scope = ep.scope();
     let format = ep.format(prefix);
     let item = match &format {
@@ -40,14 +40,12 @@ pub(super) async fn run(
         }
         return Err(Failure::Protocol(errors));
     };
-    let mut w = Writer::new(Vec::with_capacity(
-        item.body.as_ref().map_or(512, |b| b.len() + 512),
-    ));
+    let mut out = Chunks::default();
     let diagnostics = if diag && !item.deleted {
         ep.store.diagnostics(&[item.record_id]).await?
     } else {
         Vec::new()
     };
-    ep.write_record(&mut w, &item, diagnostics.first());
-    Ok(w.into_inner())
+    ep.write_record(&mut out, item, diagnostics.first());
+    Ok(out)
 }

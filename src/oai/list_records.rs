@@ -1,7 +1,10 @@
 //! ListIdentifiers (§4.3) and ListRecords (§4.5), paged by keyset on (datestamp, record):
 //! each page costs the same however deep it is. The first request counts the list and
 //! pins an open `until` to its responseDate; every later page is driven by the token.
+//! ListRecords pages are bounded by `oai.max_page_bytes` of metadata as well as by the
+//! page size (the protocol lets a page hold any number of records).
 
+use super::document::Chunks;
 use super::error::{Code, OaiError};
 use super::request::{ListStart, ListVerb};
 use super::resumption_token::TokenState;
@@ -9,25 +12,32 @@ use super::{Endpoint, Failure};
 use crate::domain::{Datestamp, SetSpec};
 use crate::store::ListQuery;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
 
 pub(super) async fn run(
     ep: &Endpoint<'_>,
     verb: ListVerb,
     start: ListStart,
-) -> Result<Vec<u8>, Failure> {
+) -> Result<Chunks, Failure> {
     let with_body = verb == ListVerb::ListRecords;
     let limit = i64::from(ep.tree.page_size(ep.domain.id));
     let (mut state, first) = match start {
-        ListStart::Token(token) => (
-            ep.tokens.open(
+        ListStart::Token(token) => {
+            let state = ep.tokens.open(
                 &token,
                 verb.name(),
                 ep.domain.name.as_str(),
                 ep.response_date,
-            )?,
-            false,
-        ),
+            )?;
+            if state.unlocked != ep.unlocked {
+                return Err(OaiError::new(
+                    Code::BadResumptionToken,
+                    "the resumption token was issued for other credentials; send the same \
+                     credentials as for the first request of the list",
+                )
+                .into());
+            }
+            (state, false)
+        }
         ListStart::Args(args) => {
             let format = ep.format(&args.prefix)?;
             let state = TokenState {
@@ -46,6 +56,7 @@ pub(super) async fn run(
                 complete_list_size: 0,
                 expires: ep.response_date + ep.token_lifetime,
                 diag: args.diag,
+                unlocked: ep.unlocked.to_vec(),
             };
             (state, true)
         }
@@ -80,18 +91,20 @@ pub(super) async fn run(
             return Err(no_match());
         }
     }
-    let mut items = ep.store.list(&query).await?;
+    let (items, more) = if with_body {
+        // Bounded by bytes too: the page ends early once its metadata reaches the budget.
+        query.limit = limit;
+        let page = ep.store.page(&query, ep.max_page_bytes).await?;
+        (page.items, page.more)
+    } else {
+        let mut items = ep.store.list(&query).await?;
+        let more = items.len() as i64 > limit;
+        items.truncate(limit as usize);
+        (items, more)
+    };
     if items.is_empty() {
         return Err(no_match());
     }
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    query.limit = limit;
-
-    let size: usize = items
-        .iter()
-        .map(|i| i.body.as_ref().map_or(200, |b| b.len() + 300))
-        .sum();
     let diagnostics = if with_body && state.diag {
         let ids: Vec<i64> = items
             .iter()
@@ -102,16 +115,22 @@ pub(super) async fn run(
     } else {
         Vec::new()
     };
-    let mut w = Writer::new(Vec::with_capacity(size + 512));
-    for item in &items {
+    let sent = items.len() as u64;
+    let last = items
+        .last()
+        .map(|i| (i.datestamp, i.record_id))
+        .unwrap_or_default();
+    let mut out = Chunks::default();
+    for item in items {
         if with_body {
             let diag = diagnostics.iter().find(|d| d.record_id == item.record_id);
-            ep.write_record(&mut w, item, diag);
+            ep.write_record(&mut out, item, diag);
         } else {
-            ep.write_header(&mut w, item);
+            ep.write_header(out.writer(), &item);
         }
     }
     if more || !first {
+        let w = out.writer();
         let mut element = BytesStart::new("resumptionToken");
         element.push_attribute((
             "completeListSize",
@@ -119,14 +138,10 @@ pub(super) async fn run(
         ));
         element.push_attribute(("cursor", state.cursor.to_string().as_str()));
         if more {
-            let last = items
-                .last()
-                .map(|i| (i.datestamp, i.record_id))
-                .unwrap_or_default();
             let next = TokenState {
                 after_datestamp: last.0,
                 after_record: last.1,
-                cursor: state.cursor + items.len() as u64,
+                cursor: state.cursor + sent,
                 ..state.clone()
             };
             element.push_attribute((
@@ -140,5 +155,5 @@ pub(super) async fn run(
             let _ = w.write_event(Event::Empty(element));
         }
     }
-    Ok(w.into_inner())
+    Ok(out)
 }

@@ -16,7 +16,7 @@ pub(super) async fn run(ep: &Endpoint<'_>, token: Option<&str>) -> Result<Vec<u8
         .into());
     }
     let mut sets: Vec<(String, String, Option<String>)> = Vec::new();
-    for id in ep.tree.subtree(ep.domain.id) {
+    for id in ep.visible_subtree(ep.domain.id) {
         let prefix = ep.tree.set_spec(ep.domain.id, id);
         if let Some(spec) = &prefix {
             sets.push((spec.clone(), ep.tree.repository_name(id), None));

@@ -3,6 +3,7 @@
 //! the answer, `resumption_token` pages lists. The HTTP adapter in `web` is a few lines.
 
 mod diagnostics;
+pub mod document;
 pub mod envelope;
 pub mod error;
 mod get_record;
@@ -17,6 +18,7 @@ pub mod resumption_token;
 use crate::domain::{Domain, DomainTree};
 use crate::formats::Format;
 use crate::store::Store;
+use document::{Chunks, Document};
 use error::{Code, OaiError};
 use request::Request;
 use resumption_token::TokenKey;
@@ -37,12 +39,22 @@ pub struct Endpoint<'a> {
     pub token_lifetime: i64,
     /// responseDate, taken when the request started (Unix seconds).
     pub response_date: i64,
+    /// Protected domains below this endpoint's domain whose credentials the client sent:
+    /// the other protected domains (and their sub-domains) are invisible to it.
+    pub unlocked: &'a [i64],
+    /// Metadata bytes per list page (the page ends early once its records reach it).
+    pub max_page_bytes: u64,
 }
 
 impl Endpoint<'_> {
-    /// Domains this endpoint covers (`None`: all).
+    /// Domains this endpoint covers for this client (`None`: all).
     pub fn scope(&self) -> Option<Vec<i64>> {
-        self.tree.scope(self.domain.id)
+        self.tree.visible_scope(self.domain.id, self.unlocked)
+    }
+
+    /// `id` and the domains below it this client may see.
+    pub fn visible_subtree(&self, id: i64) -> Vec<i64> {
+        self.tree.visible_subtree(id, self.unlocked)
     }
 
     /// Formats this endpoint disseminates: the base formats, and zmets/zmods where the
@@ -99,7 +111,7 @@ impl From<crate::store::StoreError> for Failure {
 pub async fn respond(
     endpoint: &Endpoint<'_>,
     pairs: &[(String, String)],
-) -> Result<Vec<u8>, crate::store::StoreError> {
+) -> Result<Document, crate::store::StoreError> {
     let outcome = match request::parse(pairs) {
         Err(errors) => Err(errors),
         Ok(request) => match answer(endpoint, request).await {
@@ -119,16 +131,20 @@ pub async fn respond(
 async fn answer(
     endpoint: &Endpoint<'_>,
     request: Request,
-) -> Result<(&'static str, Vec<u8>), Failure> {
+) -> Result<(&'static str, Chunks), Failure> {
     Ok(match request {
-        Request::Identify => ("Identify", identify::run(endpoint).await?),
+        Request::Identify => ("Identify", identify::run(endpoint).await?.into()),
         Request::ListMetadataFormats { identifier } => (
             "ListMetadataFormats",
-            list_metadata_formats::run(endpoint, identifier.as_deref()).await?,
+            list_metadata_formats::run(endpoint, identifier.as_deref())
+                .await?
+                .into(),
         ),
         Request::ListSets { resumption_token } => (
             "ListSets",
-            list_sets::run(endpoint, resumption_token.as_deref()).await?,
+            list_sets::run(endpoint, resumption_token.as_deref())
+                .await?
+                .into(),
         ),
         Request::List { verb, start } => {
             (verb.name(), list_records::run(endpoint, verb, start).await?)

@@ -2,12 +2,14 @@
 //! are the path of its domain below the endpoint's domain (every level: `zd`, `zd:zd1`)
 //! plus the configured sets it belongs to (OAI-TRAPS "Sets").
 
+use super::document::Chunks;
 use super::envelope::text_element;
 use super::Endpoint;
 use crate::domain::{Datestamp, SetSpec};
 use crate::store::Item;
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 use quick_xml::Writer;
+use std::borrow::Cow;
 
 /// What a `set` argument selects within an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,7 @@ impl Endpoint<'_> {
                 .tree
                 .children(current)
                 .find(|d| d.name.as_str() == *segment)
+                .filter(|d| self.visible_subtree(current).contains(&d.id))
             {
                 current = child.id;
                 continue;
@@ -41,14 +44,14 @@ impl Endpoint<'_> {
                     .any(|s| s.spec == *segment)
             {
                 return Some(SetScope {
-                    domain_ids: self.tree.subtree(current),
+                    domain_ids: self.visible_subtree(current),
                     configured: Some((current, segment.to_string())),
                 });
             }
             return None;
         }
         Some(SetScope {
-            domain_ids: self.tree.subtree(current),
+            domain_ids: self.visible_subtree(current),
             configured: None,
         })
     }
@@ -97,24 +100,31 @@ impl Endpoint<'_> {
     }
 
     /// Writes `<record>` with header and, unless deleted, metadata (and diagnostics when
-    /// given).
+    /// given). The metadata is moved into the document as a chunk of its own.
     pub fn write_record(
         &self,
-        w: &mut Writer<Vec<u8>>,
-        item: &Item,
+        out: &mut Chunks,
+        item: Item,
         diag: Option<&crate::store::RecordDiagnostics>,
     ) {
+        let w = out.writer();
         let _ = w.write_event(Event::Start(BytesStart::new("record")));
-        self.write_header(w, item);
-        if let (false, Some(body)) = (item.deleted, &item.body) {
+        self.write_header(w, &item);
+        if let (false, Some(body)) = (item.deleted, item.body) {
             let _ = w.write_event(Event::Start(BytesStart::new("metadata")));
-            w.get_mut()
-                .extend_from_slice(&crate::xml::text::strip_illegal_chars(body));
+            let cleaned = match crate::xml::text::strip_illegal_chars(&body) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(cleaned) => Some(cleaned),
+            };
+            out.push(cleaned.unwrap_or(body));
+            let w = out.writer();
             let _ = w.write_event(Event::End(BytesEnd::new("metadata")));
             if let Some(diag) = diag {
                 self.write_about(w, diag);
             }
         }
-        let _ = w.write_event(Event::End(BytesEnd::new("record")));
+        let _ = out
+            .writer()
+            .write_event(Event::End(BytesEnd::new("record")));
     }
 }

@@ -2,7 +2,7 @@
 //! (OAI-PMH §3.1.1, §4; OAI-TRAPS "Arguments", "Dates").
 
 use super::error::{Code, OaiError};
-use crate::domain::{Datestamp, SetSpec};
+use crate::domain::{Datestamp, OaiIdentifier, SetSpec};
 
 /// The selective-harvesting arguments of ListIdentifiers / ListRecords.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,11 +173,24 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, Vec<OaiError>> {
             Some(_) => {}
         }
     }
-    if let Some(id) = get("identifier") {
-        if id.is_empty() {
+    if let Some(id) = get("identifier").filter(|id| !id.is_empty()) {
+        if let Err(e) = OaiIdentifier::parse(&id) {
+            errors.push(OaiError::new(Code::BadArgument, e.to_string()));
+        }
+    } else if get("identifier").is_some() {
+        errors.push(OaiError::new(
+            Code::BadArgument,
+            "the argument identifier is empty",
+        ));
+    }
+    if let Some(prefix) = get("metadataPrefix").filter(|p| !p.is_empty()) {
+        if !is_metadata_prefix(&prefix) {
             errors.push(OaiError::new(
                 Code::BadArgument,
-                "the argument identifier is empty",
+                format!(
+                    "metadataPrefix {prefix:?} is not valid: it may hold only letters, digits \
+                     and - _ . ! ~ * ' ( )"
+                ),
             ));
         }
     }
@@ -262,6 +275,16 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, Vec<OaiError>> {
     })
 }
 
+/// Whether `prefix` has the syntax of a metadataPrefix (`metadataPrefixType` in
+/// OAI-PMH.xsd: `[A-Za-z0-9\-_\.!~\*'\(\)]+`). Any other value is a badArgument, not an
+/// unknown format.
+fn is_metadata_prefix(prefix: &str) -> bool {
+    !prefix.is_empty()
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +362,28 @@ mod tests {
         let mut b = base.to_vec();
         b.extend([("from", "2020-01-02"), ("until", "2020-01-01")]);
         assert_eq!(codes(&b), vec![Code::BadArgument]);
+    }
+
+    #[test]
+    fn syntactically_illegal_values_are_bad_arguments() {
+        for (name, value) in [
+            ("metadataPrefix", "oai_dc "),
+            ("metadataPrefix", "%"),
+            ("metadataPrefix", "oai_%"),
+            ("metadataPrefix", "\"oai_dc\""),
+            ("identifier", "%zz"),
+            ("identifier", "not a URI"),
+            ("from", "0000-01-01"),
+            ("from", "2016-12-31T23:59:60Z"),
+        ] {
+            let mut a = vec![("verb", "GetRecord"), ("metadataPrefix", "oai_dc")];
+            a.push(("identifier", "oai:x:y"));
+            if name == "from" {
+                a = vec![("verb", "ListRecords"), ("metadataPrefix", "oai_dc")];
+            }
+            a.retain(|(k, _)| *k != name);
+            a.push((name, value));
+            assert_eq!(codes(&a), vec![Code::BadArgument], "{name}={value:?}");
+        }
     }
 }

@@ -50,6 +50,11 @@ pub struct TokenState {
     /// `diag=true` was asked for.
     #[serde(rename = "g", default, skip_serializing_if = "std::ops::Not::not")]
     pub diag: bool,
+    /// Protected domains whose credentials the client sent when the list began: the
+    /// token serves only a client that sends the same (a token never widens or narrows
+    /// what its holder sees, and completeListSize stays true).
+    #[serde(rename = "k", default, skip_serializing_if = "Vec::is_empty")]
+    pub unlocked: Vec<i64>,
 }
 
 /// The signing key.
@@ -141,6 +146,7 @@ mod tests {
             complete_list_size: 774,
             expires: 10_000,
             diag: false,
+            unlocked: vec![3],
         }
     }
 

@@ -1,24 +1,24 @@
 //! Compilation state shared by the schema-, pattern- and rule-level compilers: the
-//! expression table (each expression checked for syntax, known functions and
-//! translatable literal regexes), variable scoping, `let`, and the refusal of
-//! constructs the engine does not implement.
+//! expression table (each expression parsed once, its tree checked for known
+//! functions, declared prefixes and translatable literal regexes), variable scoping,
+//! `let`, and the refusal of constructs the engine does not implement.
 
 use super::error::CompileError;
-use super::expr::{
-    check_call, function_calls, name_prefixes, split_top_level, string_literal, variable_refs,
-    Call, FN_NS,
-};
+use super::expr::{check_call, FN_NS};
 use super::model::{ExprId, LetDef};
+use super::options::{SCH_NS, XSL_NS};
 use super::regex;
 use super::report::Class;
 use super::tree::Elem;
-use super::{SCH_NS, XSL_NS};
 use crate::xml::xpath::XPathExpr;
+use crate::xpath::{self, Call, Expr};
 use std::collections::HashMap;
 
 /// Compilation state shared by the schema-, pattern- and rule-level compilers.
 pub(super) struct Builder<'s> {
     pub exprs: Vec<String>,
+    /// The syntax tree of each of `exprs`.
+    pub trees: Vec<Expr>,
     expr_ids: HashMap<String, ExprId>,
     pub fn_prefixes: Vec<String>,
     /// Every prefix the schema binds with `ns`.
@@ -33,8 +33,8 @@ pub(super) struct Builder<'s> {
     /// Names of the lets of the rule being compiled, `None` outside rules.
     pub rule_vars: Option<Vec<String>>,
     /// Expressions whose variable references are checked once all globals are known:
-    /// (source, line, construct, rule-level names in scope).
-    pending_vars: Vec<(String, usize, String, Vec<String>)>,
+    /// (expression, line, construct, rule-level names in scope).
+    pending_vars: Vec<(ExprId, usize, String, Vec<String>)>,
     /// Global lets whose value is a string literal (regexes are often kept in them).
     literal_lets: HashMap<String, String>,
 }
@@ -48,6 +48,7 @@ impl<'s> Builder<'s> {
     ) -> Self {
         Builder {
             exprs: Vec::new(),
+            trees: Vec::new(),
             expr_ids: HashMap::new(),
             prefixes: namespaces.iter().map(|(p, _)| p.clone()).collect(),
             namespaces: namespaces.to_vec(),
@@ -82,35 +83,54 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// Checks `source` (syntax and functions) and returns its index in the expression table.
+    /// Parses and checks `source` (syntax, functions, prefixes) and returns its index in
+    /// the expression table.
     pub fn expr(
         &mut self,
         source: &str,
         line: usize,
         construct: &str,
     ) -> Result<ExprId, CompileError> {
+        let id = match self.expr_ids.get(source) {
+            Some(id) => *id,
+            None => self.new_expr(source, line, construct)?,
+        };
         self.pending_vars.push((
-            source.to_string(),
+            id,
             line,
             construct.to_string(),
             self.rule_vars.clone().unwrap_or_default(),
         ));
-        if let Some(id) = self.expr_ids.get(source) {
-            return Ok(*id);
-        }
+        Ok(id)
+    }
+
+    fn new_expr(
+        &mut self,
+        source: &str,
+        line: usize,
+        construct: &str,
+    ) -> Result<ExprId, CompileError> {
         if source.trim().is_empty() {
             return Err(CompileError::new(line, construct, "empty expression"));
         }
-        XPathExpr::compile(source).map_err(|e| {
-            CompileError::new(line, construct, format!("bad XPath '{source}': {e}"))
+        let bad =
+            |e: String| CompileError::new(line, construct, format!("bad XPath '{source}': {e}"));
+        let tree = xpath::parse(source).map_err(|e| match e.construct {
+            Some(construct) => CompileError::new(
+                line,
+                construct,
+                format!("'{source}' uses XPath 2.0 {construct}, which the engine does not run yet"),
+            ),
+            None => bad(e.to_string()),
         })?;
-        for call in function_calls(source) {
-            check_call(&call, &self.fn_prefixes)
+        XPathExpr::compile(source).map_err(bad)?;
+        for call in tree.calls() {
+            check_call(call, &self.fn_prefixes)
                 .map_err(|m| CompileError::new(line, construct, format!("{m} in '{source}'")))?;
-            self.check_regex(&call)
+            self.check_regex(call)
                 .map_err(|m| CompileError::new(line, construct, format!("{m} in '{source}'")))?;
         }
-        for prefix in name_prefixes(source) {
+        for prefix in tree.prefixes() {
             if prefix != "xml" && !self.prefixes.iter().any(|p| p == prefix) {
                 return Err(CompileError::new(
                     line,
@@ -121,34 +141,41 @@ impl<'s> Builder<'s> {
         }
         let id = self.exprs.len();
         self.exprs.push(source.to_string());
+        self.trees.push(tree);
         self.expr_ids.insert(source.to_string(), id);
         Ok(id)
+    }
+
+    /// Registers an expression the compiler derived from a parsed one (a context's
+    /// selection, a predicate), by its XPath text.
+    pub fn derived_expr(
+        &mut self,
+        tree: &Expr,
+        line: usize,
+        construct: &str,
+    ) -> Result<ExprId, CompileError> {
+        self.expr(&tree.to_string(), line, construct)
     }
 
     /// Translates the regular expression of a `matches` or `replace` call whose pattern
     /// (and flags) are literals or global lets holding literals, so that what cannot be
     /// translated is refused now rather than at each evaluation.
-    fn check_regex(&self, call: &Call<'_>) -> Result<(), String> {
-        let flags_at = match call.local {
+    fn check_regex(&self, call: &Call) -> Result<(), String> {
+        let flags_at = match call.name.local.as_str() {
             "matches" => 2,
             "replace" => 3,
             _ => return Ok(()),
         };
-        if !call.prefix.is_empty() && !self.fn_prefixes.iter().any(|p| p == call.prefix) {
+        let prefix = call.name.prefix.as_str();
+        if !prefix.is_empty() && !self.fn_prefixes.iter().any(|p| p == prefix) {
             return Ok(());
         }
-        let args = split_top_level(call.args, ',');
         let resolve = |i: usize| -> Option<Option<String>> {
-            match args.get(i) {
+            match call.args.get(i) {
                 None => Some(None),
-                Some(a) => match string_literal(a) {
-                    Some(v) => Some(Some(v.to_string())),
-                    None => a
-                        .trim()
-                        .strip_prefix('$')
-                        .and_then(|n| self.literal_lets.get(n))
-                        .map(|v| Some(v.clone())),
-                },
+                Some(Expr::Str(v)) => Some(Some(v.clone())),
+                Some(Expr::Var(v)) => self.literal_lets.get(&v.name).map(|v| Some(v.clone())),
+                Some(_) => None,
             }
         };
         if let (Some(Some(pattern)), Some(flags)) = (resolve(1), resolve(flags_at)) {
@@ -160,13 +187,13 @@ impl<'s> Builder<'s> {
     /// Refuses references to variables no `let` declares (e.g. an abstract-pattern
     /// parameter no `param` supplied).
     pub fn check_variables(&self) -> Result<(), CompileError> {
-        for (source, line, construct, locals) in &self.pending_vars {
-            for name in variable_refs(source) {
+        for (id, line, construct, locals) in &self.pending_vars {
+            for name in self.trees[*id].variables() {
                 if !self.globals.iter().any(|g| g == name) && !locals.iter().any(|l| l == name) {
                     return Err(CompileError::new(
                         *line,
                         construct.clone(),
-                        format!("undefined variable ${name} in '{source}'"),
+                        format!("undefined variable ${name} in '{}'", self.exprs[*id]),
                     ));
                 }
             }
@@ -182,13 +209,16 @@ impl<'s> Builder<'s> {
         let value = match e.attr("value") {
             Some(v) => v,
             None if e.elems().next().is_some() => {
+                let content = match e.elems().next() {
+                    Some(c) if c.ns == XSL_NS => format!("XSLT instructions (xsl:{})", c.name),
+                    Some(c) => format!("an inline XML tree (<{}>)", c.name),
+                    None => "element content".to_string(),
+                };
                 return Err(CompileError::new(
                     e.line,
                     "let",
-                    format!(
-                    "let ${name} has element (XSLT) content, which is not supported; use @value"
-                ),
-                ))
+                    format!("let ${name} holds {content}, which is not supported; use @value"),
+                ));
             }
             None => {
                 return Err(CompileError::new(
@@ -198,18 +228,18 @@ impl<'s> Builder<'s> {
                 ))
             }
         };
+        let id = self.expr(value, e.line, "let/@value")?;
         if self.rule_vars.is_none() {
             self.globals.push(name.to_string());
-            if let Some(v) = string_literal(value) {
-                self.literal_lets.insert(name.to_string(), v.to_string());
+            if let Expr::Str(v) = &self.trees[id] {
+                self.literal_lets.insert(name.to_string(), v.clone());
             }
         }
         Ok(LetDef {
             slot: usize::MAX,
             name: name.to_string(),
             c_name: std::ffi::CString::new(name).ok(),
-            value: self.expr(value, e.line, "let/@value")?,
-            simple: super::simple::parse(value, &self.namespace_resolver()),
+            value: id,
         })
     }
 }

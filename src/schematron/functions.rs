@@ -2,10 +2,10 @@
 //! `replace`, `lower-case`, `upper-case`, `ends-with` (unprefixed and in the XPath
 //! functions namespace) and XSLT's `key` and `current`.
 
-use super::native::node_string;
 use super::regex;
 use crate::xml::node::NodeRef;
 use crate::xml::xpath::{FunctionHost, Value};
+use crate::xpath::node_string;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;

@@ -4,14 +4,13 @@
 //! document per rule. Most contexts are simple location paths — `p:name`, `p:*`,
 //! `@attr`, `a/b`, `a//b`, each step with optional predicates, and unions of those —
 //! and for them one walk over the document can decide for every node and every rule
-//! whether the node matches, with the predicates evaluated at the node itself.
-//! Whatever falls outside that shape (axes, node-type tests, `id()`/`key()`,
-//! variables, `current()`, `position()`/`last()`) keeps its XPath selection.
+//! whether the node matches, with the predicates evaluated at the node itself. Whether
+//! a context has that shape is read off its syntax tree; whatever falls outside it
+//! (other axes, node-type tests, `id()`/`key()`, variables, `current()`,
+//! `position()`/`last()`) keeps its XPath selection.
 
-use super::expr::{function_calls, split_top_level};
-use super::model::ExprId;
-use super::simple::{self, Simple};
 use crate::xml::node::{NodeKind, NodeRef};
+use crate::xpath::{Axis, Expr, Start, Test};
 
 /// A rule context as a union of step paths.
 #[derive(Debug, Clone)]
@@ -37,198 +36,121 @@ pub(crate) struct Step {
     pub ns: Option<String>,
     /// Local name; `None` for `*`.
     pub local: Option<String>,
-    /// Predicates, in order.
-    pub preds: Vec<Pred>,
+    /// Predicates, in order, as indexes into the schema's expression table.
+    pub preds: Vec<usize>,
 }
 
-/// A predicate: evaluated in Rust when simple enough, else through XPath.
-#[derive(Debug, Clone)]
-pub(crate) enum Pred {
-    Native(Simple),
-    XPath(ExprId),
-}
-
-/// Parses `context` into a matcher, or `None` when it is not of the simple shape.
-/// `ns` resolves a prefix to its URI; `pred` registers a predicate expression (`None`
-/// when it cannot stand alone, which leaves the context to XPath too).
+/// The matcher for the parsed `context`, or `None` when it is not of the simple shape.
+/// `ns` resolves a prefix to its URI; `pred` registers a predicate expression and
+/// returns its index in the expression table (`None` when it cannot stand alone, which
+/// leaves the context to XPath too).
 pub(crate) fn parse(
-    context: &str,
+    context: &Expr,
     ns: impl Fn(&str) -> Option<String>,
-    mut pred: impl FnMut(&str) -> Option<ExprId>,
+    mut pred: impl FnMut(&Expr) -> Option<usize>,
 ) -> Option<Matcher> {
+    let mut alternatives = Vec::new();
+    union_branches(context, &mut alternatives);
     let mut branches = Vec::new();
-    for text in split_top_level(context, '|') {
-        let (rooted, raw_steps) = branch_parts(text.trim())?;
-        let mut steps = Vec::new();
-        for (i, (descendant, step)) in raw_steps.iter().enumerate() {
-            let (attribute, prefix, local, preds) = step_parts(step)?;
-            // An attribute has no children: only the last step may be one.
-            if attribute && i + 1 != raw_steps.len() {
-                return None;
+    for alternative in alternatives {
+        let Expr::Path(path) = alternative else {
+            return None;
+        };
+        let mut rooted = match path.start {
+            Start::Context => false,
+            Start::Root => true,
+            Start::Filter(..) => return None,
+        };
+        let mut steps: Vec<Step> = Vec::new();
+        let mut descendant = false;
+        for (i, s) in path.steps.iter().enumerate() {
+            if s.is_descendant_or_self_node() {
+                if descendant || i + 1 == path.steps.len() {
+                    return None;
+                }
+                if i == 0 && rooted {
+                    // `//a` matches an `a` anywhere.
+                    rooted = false;
+                } else {
+                    descendant = true;
+                }
+                continue;
             }
-            let uri = match prefix {
-                // A prefix bound to "" is left to XPath: libxml2 then wants a namespace
-                // whose URI is empty, which "" (no namespace) cannot express here.
-                Some(p) => Some(ns(p).filter(|u| !u.is_empty())?),
-                None if local.is_none() => None,
-                None => Some(String::new()),
+            // An attribute has no children: only the last step may be one.
+            let attribute = match s.axis {
+                Axis::Child => false,
+                Axis::Attribute if i + 1 == path.steps.len() => true,
+                _ => return None,
+            };
+            let (uri, local) = match &s.test {
+                Test::Any => (None, None),
+                Test::AnyIn(n) => (Some(resolve(&ns, &n.name.prefix)?), None),
+                Test::Name(n) => (
+                    Some(resolve(&ns, &n.name.prefix)?),
+                    Some(n.name.local.clone()),
+                ),
+                _ => return None,
             };
             let mut ids = Vec::new();
-            for p in preds {
-                if let Some(simple) = simple::parse(p, &ns) {
-                    ids.push(Pred::Native(simple));
-                    continue;
-                }
+            for p in &s.preds {
                 if !simple_predicate(p) {
                     return None;
                 }
-                ids.push(Pred::XPath(pred(p)?));
+                ids.push(pred(p)?);
             }
             steps.push(Step {
-                descendant: *descendant,
+                descendant,
                 attribute,
                 ns: uri,
-                local: local.map(str::to_string),
+                local,
                 preds: ids,
             });
+            descendant = false;
+        }
+        if steps.is_empty() {
+            return None;
         }
         branches.push(Branch { rooted, steps });
     }
     Some(Matcher { branches })
 }
 
+/// The alternatives of a union, left to right.
+fn union_branches<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Union(a, b) => {
+            union_branches(a, out);
+            union_branches(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// The URI of a name test's prefix ("" without one). A prefix bound to "" is left to
+/// XPath: libxml2 then wants a namespace whose URI is empty, which "" (no namespace)
+/// cannot express here.
+fn resolve(ns: &impl Fn(&str) -> Option<String>, prefix: &str) -> Option<String> {
+    if prefix.is_empty() {
+        return Some(String::new());
+    }
+    ns(prefix).filter(|u| !u.is_empty())
+}
+
 /// Predicates whose truth at a node does not depend on variables, on the current rule
 /// node or on the node's position among those the step selects, and whose evaluation
-/// cannot fail: paths, comparisons, literals and `not()`. (XPath evaluates a step's
-/// predicates at every candidate node, so an error there would abort the selection
-/// even at nodes this matcher never needs to visit.)
-fn simple_predicate(p: &str) -> bool {
-    !p.contains('$')
-        && !p.trim().is_empty()
-        && function_calls(p).iter().all(|c| {
-            c.prefix.is_empty()
-                && c.local == "not"
-                && !c.args.trim().is_empty()
-                && split_top_level(c.args, ',').len() == 1
+/// cannot fail: paths, comparisons, literals, `not()` and `normalize-space()`. (XPath
+/// evaluates a step's predicates at every candidate node, so an error there would
+/// abort the selection even at nodes this matcher never needs to visit.)
+fn simple_predicate(p: &Expr) -> bool {
+    p.variables().is_empty()
+        && p.calls().iter().all(|c| {
+            c.name.prefix.is_empty()
+                && match &*c.name.local {
+                    "not" => c.args.len() == 1,
+                    "normalize-space" => c.args.len() <= 1,
+                    _ => false,
+                }
         })
-}
-
-/// Splits a branch into `(rooted, [(descendant, step text)])` at top-level `/` and `//`.
-fn branch_parts(text: &str) -> Option<(bool, Vec<(bool, &str)>)> {
-    let mut steps = Vec::new();
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    let mut sep_desc = false;
-    let mut rooted = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i] as char;
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                '"' | '\'' => quote = Some(c),
-                '[' | '(' => depth += 1,
-                ']' | ')' => depth -= 1,
-                '/' if depth == 0 => {
-                    let step = &text[start..i];
-                    let double = bytes.get(i + 1) == Some(&b'/');
-                    if i == 0 {
-                        if double {
-                            return None;
-                        }
-                        rooted = true;
-                    } else {
-                        steps.push((sep_desc, step.trim()));
-                    }
-                    sep_desc = double;
-                    i += if double { 2 } else { 1 };
-                    start = i;
-                    continue;
-                }
-                _ => {}
-            },
-        }
-        i += 1;
-    }
-    if quote.is_some() || depth != 0 {
-        return None;
-    }
-    steps.push((sep_desc, text[start..].trim()));
-    if steps.iter().any(|(_, s)| s.is_empty()) {
-        return None;
-    }
-    Some((rooted, steps))
-}
-
-type StepParts<'a> = (bool, Option<&'a str>, Option<&'a str>, Vec<&'a str>);
-
-/// Splits a step into `(attribute, prefix, local name or None for *, predicates)`.
-fn step_parts(step: &str) -> Option<StepParts<'_>> {
-    let (attribute, rest) = match step.strip_prefix('@') {
-        Some(r) => (true, r),
-        None => (false, step),
-    };
-    let name_end = rest.find('[').unwrap_or(rest.len());
-    let name = rest[..name_end].trim();
-    let (prefix, local) = match name.split_once(':') {
-        Some((p, l)) => (Some(p), l),
-        None => (None, name),
-    };
-    if prefix.is_some_and(|p| !is_ncname(p)) {
-        return None;
-    }
-    let local = if local == "*" {
-        None
-    } else if is_ncname(local) {
-        Some(local)
-    } else {
-        return None;
-    };
-    let mut preds = Vec::new();
-    let mut rest = rest[name_end..].trim_start();
-    while !rest.is_empty() {
-        if !rest.starts_with('[') {
-            return None;
-        }
-        let close = closing_bracket(rest)?;
-        preds.push(&rest[1..close]);
-        rest = rest[close + 1..].trim_start();
-    }
-    Some((attribute, prefix, local, preds))
-}
-
-/// The offset of the `]` closing the `[` at the start of `text`.
-fn closing_bracket(text: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    for (i, c) in text.char_indices() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                '"' | '\'' => quote = Some(c),
-                '[' | '(' => depth += 1,
-                ')' => depth -= 1,
-                ']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(i);
-                    }
-                }
-                _ => {}
-            },
-        }
-    }
-    None
-}
-
-fn is_ncname(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{B7}'))
 }
 
 impl Step {
@@ -257,7 +179,7 @@ impl Branch {
     pub fn matches<'d>(
         &self,
         node: NodeRef<'d>,
-        pred: &mut impl FnMut(ExprId, NodeRef<'d>) -> Option<bool>,
+        pred: &mut impl FnMut(usize, NodeRef<'d>) -> Option<bool>,
     ) -> Result<bool, Undecided> {
         self.match_at(self.steps.len() - 1, node, pred)
     }
@@ -266,18 +188,14 @@ impl Branch {
         &self,
         index: usize,
         node: NodeRef<'d>,
-        pred: &mut impl FnMut(ExprId, NodeRef<'d>) -> Option<bool>,
+        pred: &mut impl FnMut(usize, NodeRef<'d>) -> Option<bool>,
     ) -> Result<bool, Undecided> {
         let step = &self.steps[index];
         if !step.name_matches(node) {
             return Ok(false);
         }
         for p in &step.preds {
-            let truth = match p {
-                Pred::Native(simple) => Some(simple.truth(node)),
-                Pred::XPath(id) => pred(*id, node),
-            };
-            match truth {
+            match pred(*p, node) {
                 Some(true) => {}
                 Some(false) => return Ok(false),
                 None => return Err(Undecided::Fallback),
@@ -314,21 +232,15 @@ mod tests {
 
     fn parsed(context: &str) -> Option<Matcher> {
         let mut n = 0;
+        let e = crate::xpath::parse(context).unwrap();
         parse(
-            context,
+            &e,
             |p| (p == "m").then(|| "urn:m".to_string()),
             |_| {
                 n += 1;
                 Some(n)
             },
         )
-    }
-
-    #[test]
-    fn simple_predicates_are_native() {
-        let m = parsed("m:a[@T = 'x'][m:b]").unwrap();
-        assert!(matches!(m.branches[0].steps[0].preds[0], Pred::Native(_)));
-        assert!(matches!(m.branches[0].steps[0].preds[1], Pred::XPath(_)));
     }
 
     #[test]
@@ -346,13 +258,15 @@ mod tests {
         assert_eq!(m.branches[1].steps[0].ns.as_deref(), Some(""));
         assert!(m.branches[2].rooted);
         assert_eq!(m.branches[2].steps[1].ns, None);
+        let m = parsed("//m:a | child::m:b[normalize-space(@c)]").unwrap();
+        assert!(!m.branches[0].rooted);
+        assert_eq!(m.branches[1].steps[0].local.as_deref(), Some("b"));
         for complex in [
             "/",
-            "//m:a",
             "text()",
             "node()",
             "m:a/text()",
-            "child::m:a",
+            "descendant::m:a",
             "@ID/..",
             "m:a[$v]",
             "m:a[position() = 1]",

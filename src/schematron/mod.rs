@@ -2,10 +2,11 @@
 //!
 //! A schema is compiled once into a [`Schema`] — plain data, `Send + Sync`, shared by
 //! all validating threads — and each call to [`Schema::validate`] runs it against one
-//! document on the calling thread. XPath 1.0 is evaluated in Rust where the expression
-//! stays within the common core (`native.rs`: paths, predicates, variables, the core and
-//! extension functions), else by libxml2 with the expressions compiled once per thread;
-//! both give the same results. Query bindings `xslt`, `xslt1` and `xpath` are
+//! document on the calling thread. Every expression is parsed once by the engine's XPath
+//! module (`crate::xpath`), and every question the compiler asks about one is a walk
+//! over its tree; the expressions that module evaluates (paths, predicates, variables,
+//! the core and extension functions) run in Rust, the rest in libxml2 with the
+//! expressions compiled once per thread; both give the same results. Query bindings `xslt`, `xslt1` and `xpath` are
 //! supported; whatever the engine cannot honour is a [`CompileError`].
 //!
 //! Results are meant to equal those of lxml.isoschematron (the ISO skeleton for
@@ -25,14 +26,13 @@ mod functions;
 mod location;
 mod matcher;
 mod model;
-mod native;
+mod options;
 pub mod output;
 mod patterns;
 mod regex;
 mod report;
 mod rules;
 mod run;
-mod simple;
 pub mod svrl;
 mod tree;
 
@@ -42,43 +42,12 @@ mod tests;
 pub use error::CompileError;
 pub use report::{ActivePattern, Class, Diagnostic, Finding, FiredRule, Kind, Report, Verdict};
 
+pub use options::{CompileOptions, SCH_NS, SVRL_NS, XSL_NS};
+
 use crate::xml::{parse, ParseError, ParseLimits};
 use libxml::tree::Document;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-
-/// The ISO Schematron namespace.
-pub const SCH_NS: &str = "http://purl.oclc.org/dsdl/schematron";
-/// The XSLT namespace (for top-level `xsl:key`).
-pub const XSL_NS: &str = "http://www.w3.org/1999/XSL/Transform";
-/// The SVRL namespace.
-pub const SVRL_NS: &str = "http://purl.oclc.org/dsdl/svrl";
-
-/// How to compile a schema.
-#[derive(Debug, Clone)]
-pub struct CompileOptions {
-    /// The phase to run: `None` or `#DEFAULT` (the schema's `@defaultPhase`, else all),
-    /// `#ALL`, or a phase id.
-    pub phase: Option<String>,
-    /// Directory `include/@href` is resolved against (the schema file's directory).
-    pub base_dir: Option<PathBuf>,
-    /// Class of asserts and reports without a (known) role.
-    pub default_role: Class,
-    /// Evaluate the expressions it can in Rust (see `native.rs`); `false` leaves every
-    /// expression to libxml2, which gives the same results more slowly.
-    pub native_xpath: bool,
-}
-
-impl Default for CompileOptions {
-    fn default() -> Self {
-        CompileOptions {
-            phase: None,
-            base_dir: None,
-            default_role: Class::Error,
-            native_xpath: true,
-        }
-    }
-}
 
 /// A compiled schema; cheap to clone and shareable across threads.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
-//! The compiled schema: structure and expression *strings* only, so that it is
-//! `Send + Sync` and can be shared by every validating thread. Expressions are
-//! referred to by index into [`Compiled::exprs`]; each thread compiles that table
-//! once into libxml2 expressions (see `run.rs`).
+//! The compiled schema: structure, expression strings and their bound syntax trees
+//! only, so that it is `Send + Sync` and can be shared by every validating thread.
+//! Expressions are referred to by index into [`Compiled::exprs`]; each thread compiles
+//! that table once into libxml2 expressions for the fallback (see `run.rs`).
 
 use super::report::{Class, Kind};
 use std::sync::Arc;
@@ -20,8 +20,8 @@ pub(crate) struct Compiled {
     pub keys: Vec<KeyDef>,
     pub patterns: Vec<PatternDef>,
     pub exprs: Vec<String>,
-    /// Each of `exprs` parsed for the native evaluator, where it can take it.
-    pub native: Vec<Option<super::native::Expr>>,
+    /// Each of `exprs` bound for the engine's evaluator, where it can take it.
+    pub native: Vec<Option<crate::xpath::Expr>>,
     /// The variables each native expression reads (bound in libxml2 before it falls back).
     pub native_vars: Vec<Vec<(String, usize)>>,
     /// Number of variable slots (one per distinct let name).
@@ -38,8 +38,6 @@ pub(crate) struct LetDef {
     /// `name` as a C string for binding (`None` if it cannot be one).
     pub c_name: Option<std::ffi::CString>,
     pub value: ExprId,
-    /// `value` evaluated in Rust, when it is simple enough.
-    pub simple: Option<super::simple::Simple>,
 }
 
 #[derive(Debug)]
@@ -50,8 +48,6 @@ pub(crate) struct KeyDef {
     /// The match pattern tested node by node, when it is simple enough.
     pub matcher: Option<super::matcher::Matcher>,
     pub use_: ExprId,
-    /// `use` evaluated in Rust, when it is simple enough.
-    pub use_simple: Option<super::simple::Simple>,
 }
 
 #[derive(Debug)]
@@ -81,8 +77,6 @@ pub(crate) struct CheckDef {
     pub kind: Kind,
     pub test_src: Arc<str>,
     pub test: ExprId,
-    /// `test` evaluated in Rust, when it is simple enough.
-    pub simple: Option<super::simple::Simple>,
     pub role: Option<Arc<str>>,
     pub class: Class,
     pub flag: Option<Arc<str>>,

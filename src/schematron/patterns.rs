@@ -2,12 +2,11 @@
 //! their parameters substituted, and each pattern's lets and rules.
 
 use super::builder::{refuse_attr, refuse_unknown, refuse_xslt, Builder, PATTERN_CHILDREN};
-use super::compile::normalize;
 use super::error::CompileError;
 use super::expr::substitute_params;
 use super::model::{LetDef, PatternDef};
-use super::tree::{Elem, Item};
-use super::CompileOptions;
+use super::options::CompileOptions;
+use super::tree::{normalize, Elem, Item};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 

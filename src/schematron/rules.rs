@@ -8,6 +8,7 @@ use super::matcher::{self, Matcher};
 use super::model::{CheckDef, MessagePart, RuleDef};
 use super::report::{Class, Kind};
 use super::tree::{Elem, Item};
+use crate::xpath;
 use std::sync::Arc;
 
 /// How deep `extends` may chain (guards against cycles).
@@ -25,12 +26,15 @@ impl<'s> Builder<'s> {
         let context = rule
             .attr("context")
             .ok_or_else(|| CompileError::new(rule.line, "rule", "rule without @context"))?;
-        let select = self.expr(&context_to_select(context), rule.line, "rule/@context")?;
+        let bad = |e: String| CompileError::new(rule.line, "rule/@context", e);
+        let tree = xpath::parse(context).map_err(|e| bad(format!("bad XPath '{context}': {e}")))?;
+        let select = context_to_select(&tree).map_err(bad)?;
+        let select = self.derived_expr(&select, rule.line, "rule/@context")?;
         let namespaces = self.namespace_resolver();
         let matcher = matcher::parse(
-            context,
+            &tree,
             |prefix| namespaces(prefix),
-            |pred| self.expr(pred, rule.line, "rule/@context").ok(),
+            |pred| self.derived_expr(pred, rule.line, "rule/@context").ok(),
         );
         let mut body = Vec::new();
         self.expand(rule, 0, &mut body)?;
@@ -65,7 +69,7 @@ impl<'s> Builder<'s> {
             } else if e.is_sch("title") || e.is_sch("p") {
             } else {
                 refuse_xslt(e, "rule")?;
-                if e.ns == super::SCH_NS {
+                if e.ns == super::options::SCH_NS {
                     return Err(CompileError::new(
                         e.line,
                         e.name.clone(),
@@ -171,7 +175,6 @@ impl<'s> Builder<'s> {
             kind,
             test_src: Arc::from(test_src),
             test,
-            simple: super::simple::parse(test_src, &self.namespace_resolver()),
             role,
             class,
             flag: e.attr("flag").map(Arc::from),

@@ -7,11 +7,10 @@ use super::functions::{Host, KeyIndex};
 use super::location::location;
 use super::matcher::Matcher;
 use super::model::{CheckDef, Compiled, ExprId, LetDef, MessagePart, RuleDef};
-use super::native::{self, Env};
 use super::report::{ActivePattern, Class, Diagnostic, Finding, FiredRule, Kind, Report};
-use super::simple::SimpleValue;
 use crate::xml::node::NodeRef;
 use crate::xml::xpath::{order_document, Evaluator, FunctionHost, Value, XPathExpr};
+use crate::xpath::{self, Env};
 use libxml::tree::Document;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -255,7 +254,7 @@ impl<'d> Run<'d, '_, '_> {
     /// `string()` of expression `id` at `node`.
     fn eval_string(&self, id: ExprId, node: NodeRef<'d>) -> Result<String, String> {
         if let Some(e) = &self.schema.native[id] {
-            if let Some(s) = e.eval(&self.env(), node).and_then(native::to_string) {
+            if let Some(s) = e.eval(&self.env(), node).and_then(xpath::to_string) {
                 return Ok(s);
             }
             self.sync_variables(id);
@@ -274,11 +273,8 @@ impl<'d> Run<'d, '_, '_> {
     /// Expression `id` as a predicate at `node`: its truth, or `None` for a number.
     fn eval_predicate(&self, id: ExprId, node: NodeRef<'d>) -> Result<Option<bool>, String> {
         if let Some(e) = &self.schema.native[id] {
-            if let Some(v) = e.eval(&self.env(), node) {
-                return Ok(match v {
-                    Value::Num(_) => None,
-                    other => Some(native::to_bool(&other)),
-                });
+            if let Some(truth) = e.predicate(&self.env(), node) {
+                return Ok(truth);
             }
             self.sync_variables(id);
         }
@@ -405,10 +401,7 @@ impl<'d> Run<'d, '_, '_> {
 
     fn lets(&mut self, lets: &[LetDef], node: NodeRef<'d>) {
         for l in lets {
-            let value = match &l.simple {
-                Some(simple) => Ok(simple.value(node).into()),
-                None => self.eval_value(l.value, node),
-            };
+            let value = self.eval_value(l.value, node);
             let bound = value.and_then(|value| {
                 if self.schema.libxml_vars.contains(&l.name) {
                     match &l.c_name {
@@ -447,18 +440,6 @@ impl<'d> Run<'d, '_, '_> {
             };
             let mut index = KeyIndex::default();
             for node in nodes {
-                if let Some(simple) = &key.use_simple {
-                    match simple.value(node) {
-                        SimpleValue::Attr(Some(attr)) => index
-                            .entry(native::node_string(&attr).into_owned())
-                            .or_default()
-                            .push(node),
-                        SimpleValue::Attr(None) => {}
-                        SimpleValue::Str(s) => index.entry(s).or_default().push(node),
-                        SimpleValue::Bool(b) => index.entry(b.to_string()).or_default().push(node),
-                    }
-                    continue;
-                }
                 self.host.current.set(Some(node));
                 match self.eval_value(key.use_, node) {
                     Ok(Value::Nodes(values)) => {
@@ -496,10 +477,7 @@ impl<'d> Run<'d, '_, '_> {
         self.host.current.set(Some(node));
         self.lets(&rule.lets, node);
         for check in &rule.checks {
-            let truth = match &check.simple {
-                Some(simple) => Ok(simple.truth(node)),
-                None => self.eval_bool(check.test, node),
-            };
+            let truth = self.eval_bool(check.test, node);
             match truth {
                 Ok(value) => {
                     if value == (check.kind == Kind::Report) {
@@ -595,6 +573,6 @@ impl<'d> Run<'d, '_, '_> {
                 },
             }
         }
-        super::compile::normalize(&out)
+        super::tree::normalize(&out)
     }
 }

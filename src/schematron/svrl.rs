@@ -1,7 +1,7 @@
 //! SVRL (Schematron Validation Report Language) output of a [`Report`].
 
+use super::options::SVRL_NS;
 use super::report::{Kind, Report};
-use super::SVRL_NS;
 use quick_xml::events::{BytesText, Event};
 use quick_xml::Writer;
 use std::io;

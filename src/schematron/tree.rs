@@ -5,7 +5,7 @@
 //! copying and substituting, and so the compiled schema holds nothing of libxml2.
 
 use super::error::CompileError;
-use super::SCH_NS;
+use super::options::SCH_NS;
 use crate::xml::node::{NodeKind, NodeRef};
 use crate::xml::{parse, ParseLimits};
 use std::path::{Path, PathBuf};
@@ -156,4 +156,9 @@ fn include(node: NodeRef<'_>, base_dir: Option<&Path>, depth: usize) -> Result<E
     let dir = path.parent().map(Path::to_path_buf);
     load_at(&bytes, dir.as_deref(), depth + 1)
         .map_err(|e| CompileError::new(line, "include", format!("in {}: {e}", path.display())))
+}
+
+/// Collapses white space runs to one space and trims (for titles and messages).
+pub(super) fn normalize(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -22,6 +22,15 @@ pub fn compress(bytes: &[u8]) -> Vec<u8> {
     })
 }
 
+/// The uncompressed size of a stored payload, from its frame header (without
+/// decompressing); the stored size for a frame that does not record it.
+pub fn decompressed_size(bytes: &[u8]) -> u64 {
+    match zstd::zstd_safe::get_frame_content_size(bytes) {
+        Ok(Some(size)) => size,
+        _ => bytes.len() as u64,
+    }
+}
+
 /// Decompresses a stored payload, with one reusable decompressor per thread.
 pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
     thread_local! {

@@ -211,7 +211,7 @@ fn scope_clause(sql: &mut String, column: &str, ids: Option<&[i64]>, next: &mut 
 }
 
 /// The WHERE clause shared by `list` and `count`, with its bind values.
-fn list_filter(query: &ListQuery, keyset: bool) -> (String, Vec<FilterValue>) {
+pub(super) fn list_filter(query: &ListQuery, keyset: bool) -> (String, Vec<FilterValue>) {
     let mut sql = String::from(" WHERE d.prefix = $1 AND d.datestamp <= $2");
     let mut values = vec![
         FilterValue::Text(query.prefix.clone()),
@@ -256,12 +256,12 @@ fn list_filter(query: &ListQuery, keyset: bool) -> (String, Vec<FilterValue>) {
     (sql, values)
 }
 
-enum FilterValue {
+pub(super) enum FilterValue {
     Int(i64),
     Text(String),
 }
 
-fn bind_all<'q>(
+pub(super) fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     values: Vec<FilterValue>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
@@ -284,7 +284,7 @@ fn parse_set_specs(text: &str) -> Vec<(i64, String)> {
         .collect()
 }
 
-fn item_from_row(row: &AnyRow, with_body: bool) -> Result<Item, StoreError> {
+pub(super) fn item_from_row(row: &AnyRow, with_body: bool) -> Result<Item, StoreError> {
     let deleted: i64 = row.try_get("deleted")?;
     let body = if with_body && deleted == 0 {
         let compressed: Option<Vec<u8>> = row.try_get("body")?;
@@ -377,23 +377,13 @@ pub(super) async fn sync_disseminations(
     }
     for prefix in &available {
         match existing.iter().find(|(p, _)| p == prefix) {
-            Some((_, deleted)) if *deleted || content_changed => {
-                sqlx::query(
-                    "UPDATE dissemination SET datestamp = $3, deleted = 0, domain_id = $4 \
-                     WHERE record_id = $1 AND prefix = $2",
-                )
-                .bind(id)
-                .bind(prefix)
-                .bind(now)
-                .bind(domain_id)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Some(_) => {}
-            None => {
+            Some((_, false)) if !content_changed => {}
+            // New, re-entering or changed: disseminated from now on.
+            _ => {
                 sqlx::query(
                     "INSERT INTO dissemination (record_id, prefix, domain_id, datestamp, deleted) \
-                     VALUES ($1, $2, $3, $4, 0)",
+                     VALUES ($1, $2, $3, $4, 0) ON CONFLICT (record_id, prefix) DO UPDATE SET \
+                     datestamp = excluded.datestamp, deleted = 0, domain_id = excluded.domain_id",
                 )
                 .bind(id)
                 .bind(prefix)

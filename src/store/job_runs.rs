@@ -13,9 +13,13 @@ use std::collections::BTreeMap;
 
 /// A job held by this process: on PostgreSQL a session advisory lock on a dedicated
 /// connection (closed on drop, which releases the lock — also when the process dies); on
-/// SQLite, one vitrine process owns the database, so a lock within the process suffices.
+/// SQLite an exclusive lock on a file beside the database (`DB.lock-KEY`), which every
+/// process opening that database sees — `vitrine job run` beside a running `serve` —
+/// and which the system releases on drop or when the process dies. A database in
+/// memory belongs to one process, so a lock within the process suffices there.
 pub struct JobLock {
     _connection: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+    _file: Option<std::fs::File>,
     local_key: Option<String>,
 }
 
@@ -32,6 +36,61 @@ impl Drop for JobLock {
                 held.remove(key);
             }
         }
+    }
+}
+
+/// The lock file of `key` beside the SQLite database `url` names; `None` for a
+/// database in memory.
+fn lock_file_path(url: &str, key: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://")?;
+    let file = path.split_once('?').map_or(path, |(file, _)| file);
+    if file.is_empty() || file == ":memory:" {
+        return None;
+    }
+    let key: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(std::path::PathBuf::from(format!("{file}.lock-{key}")))
+}
+
+/// Takes the lock of `key` within this process (a database in memory).
+fn local_lock(key: String) -> Result<Option<JobLock>, StoreError> {
+    let mut held = local_locks()
+        .lock()
+        .map_err(|_| StoreError::Other(anyhow::anyhow!("job lock poisoned")))?;
+    Ok(held.insert(key.clone()).then(|| JobLock {
+        _connection: None,
+        _file: None,
+        local_key: Some(key),
+    }))
+}
+
+/// Takes the lock file at `path` (created when missing) without waiting.
+fn file_lock(path: &std::path::Path) -> Result<Option<JobLock>, StoreError> {
+    use anyhow::Context as _;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open the job lock {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(JobLock {
+            _connection: None,
+            _file: Some(file),
+            local_key: None,
+        })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Other(
+            anyhow::Error::new(e).context(format!("cannot lock {}", path.display())),
+        )),
     }
 }
 
@@ -198,19 +257,14 @@ impl JobRunStore for SqlStore {
                 let locked: bool = row.try_get("locked")?;
                 Ok(locked.then_some(JobLock {
                     _connection: Some(connection),
+                    _file: None,
                     local_key: None,
                 }))
             }
-            Backend::Sqlite => {
-                let mut held = local_locks()
-                    .lock()
-                    .map_err(|_| StoreError::Other(anyhow::anyhow!("job lock poisoned")))?;
-                let key = format!("{}#{key}", self.url);
-                Ok(held.insert(key.clone()).then(|| JobLock {
-                    _connection: None,
-                    local_key: Some(key),
-                }))
-            }
+            Backend::Sqlite => match lock_file_path(&self.url, key) {
+                Some(path) => file_lock(&path),
+                None => local_lock(format!("{}#{key}", self.url)),
+            },
         }
     }
 
@@ -460,4 +514,19 @@ fn job_run_from_row(row: &AnyRow) -> Result<JobRun, StoreError> {
         validated: row.try_get("validated")?,
         report: row.try_get("report")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_file_path;
+
+    #[test]
+    fn the_lock_file_lies_beside_the_database() {
+        assert_eq!(
+            lock_file_path("sqlite:///var/lib/v.db?mode=rwc", "Job:zmets:ulb"),
+            Some("/var/lib/v.db.lock-Job_zmets_ulb".into())
+        );
+        assert_eq!(lock_file_path("sqlite://:memory:?mode=rwc", "k"), None);
+        assert_eq!(lock_file_path("postgres://h/db", "k"), None);
+    }
 }

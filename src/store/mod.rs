@@ -20,6 +20,7 @@ mod disseminations;
 mod domains;
 mod error;
 mod job_runs;
+mod pages;
 mod qa;
 mod records;
 mod results;
@@ -28,11 +29,12 @@ mod users;
 mod validation;
 
 pub use claims::{Claim, ClaimRequest, ClaimStore, ClaimedTask, HeldRecords};
-pub use compression::{compress, decompress};
+pub use compression::{compress, decompress, decompressed_size};
 pub use disseminations::{DisseminationStore, Item, ListQuery};
 pub use domains::DomainStore;
 pub use error::StoreError;
 pub use job_runs::{JobLock, JobRun, JobRunInstance, JobRunStore, Participant, RuleCount};
+pub use pages::{Page, PageStore};
 pub use qa::{
     DomainCounts, QaStore, RuleExample, RuleStat, SampleRecord, StateCount, TrendPoint, STATES,
 };
@@ -52,6 +54,7 @@ pub trait Store:
     DomainStore
     + RecordStore
     + DisseminationStore
+    + PageStore
     + ValidationStore
     + JobRunStore
     + ClaimStore
@@ -63,20 +66,7 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: DomainStore
-        + RecordStore
-        + DisseminationStore
-        + ValidationStore
-        + JobRunStore
-        + ClaimStore
-        + ResultStore
-        + QaStore
-        + UserStore
-        + Send
-        + Sync
-{
-}
+impl Store for SqlStore {}
 
 /// Opens the store named by `url` (`sqlite://PATH`, `postgres://…`), creating the SQLite
 /// file and its folder when missing, and applies the migrations.

@@ -103,7 +103,8 @@ pub trait QaStore: Send + Sync {
     async fn record_qa_snapshot(&self, run_id: i64, domain_ids: &[i64]) -> Result<(), StoreError>;
     /// Records and exported records per state (every state, zeros included).
     async fn qa_state_counts(&self, domain_ids: &[i64]) -> Result<Vec<StateCount>, StoreError>;
-    /// Up to `limit` records in a state, exported ones first.
+    /// Up to `limit` records in a state (the first the index gives, without sorting the
+    /// state's records).
     async fn qa_samples(
         &self,
         domain_ids: &[i64],
@@ -257,8 +258,7 @@ impl QaStore for SqlStore {
              CAST(CASE WHEN d.record_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS exported \
              FROM record r LEFT JOIN dissemination d ON d.record_id = r.id \
              AND d.prefix = 'zmets' AND d.deleted = 0 \
-             WHERE r.deleted = 0 AND r.zmods_validation = ${} AND {} \
-             ORDER BY exported DESC, r.id LIMIT {}",
+             WHERE r.deleted = 0 AND r.zmods_validation = ${} AND {} LIMIT {}",
             n + 1,
             in_list("r.domain_id", domain_ids, 1),
             limit.max(1)

@@ -235,15 +235,14 @@ impl RecordStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         if new_deleted {
-            sqlx::query("DELETE FROM payload WHERE record_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            for_record(&mut tx, "DELETE FROM payload WHERE record_id = $1", id).await?;
             // Force the next import of the same file to store it again.
-            sqlx::query("UPDATE record SET content_hash = '' WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            for_record(
+                &mut tx,
+                "UPDATE record SET content_hash = '' WHERE id = $1",
+                id,
+            )
+            .await?;
         }
         sync_disseminations(
             &mut tx,
@@ -399,17 +398,12 @@ async fn put_in(
             .bind(now)
             .execute(&mut *conn)
             .await?;
-            sqlx::query("UPDATE record_set SET current = 0 WHERE record_id = $1")
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            for table in ["payload", "parent_ref"] {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DELETE FROM {table} WHERE record_id = $1"
-                )))
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
+            for sql in [
+                "UPDATE record_set SET current = 0 WHERE record_id = $1",
+                "DELETE FROM payload WHERE record_id = $1",
+                "DELETE FROM parent_ref WHERE record_id = $1",
+            ] {
+                for_record(conn, sql, id).await?;
             }
             (id, PutOutcome::Replaced, released)
         }
@@ -533,5 +527,15 @@ async fn link_relatives(
             .execute(&mut *conn)
             .await?;
     }
+    Ok(())
+}
+
+/// Runs one statement whose only parameter, `$1`, is the record's id.
+async fn for_record(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use super::{mets_document, zvdd, ZVDD_RULES};
 use crate::domain::{DomainTree, StoredFinding, StoredRepair, ValidationOutcome, ValidationTask};
 use crate::repair::{repair_in_place, serialize, RepairContext};
 use crate::schematron::{Class, Finding, Verdict};
+use anyhow::Context as _;
 use std::sync::OnceLock;
 
 /// The version of the bundled rule set: the first 12 hex digits of its SHA-256.
@@ -45,7 +46,7 @@ pub fn validate_record(
     tree: &DomainTree,
     public_url: &str,
 ) -> anyhow::Result<ValidationResult> {
-    let schema = zvdd().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let schema = zvdd().context("the ZVDD rules do not compile")?;
     let domain_config = tree.config(task.domain_id);
     let endpoint = format!(
         "{}{}",
@@ -72,13 +73,12 @@ pub fn validate_record(
     // findings are those just found.
     let doc = mets_document(&task.mets, Default::default())?;
     let before = schema.validate(&doc);
-    let (repairs, mut doc) =
-        repair_in_place(doc, &context).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
+    let (repairs, mut doc) = repair_in_place(doc, &context).context("repair failed")?;
     // Without repairs zmods is the MODS stored with the METS (`zmods: None`).
     let (after, repaired) = if repairs.is_empty() {
         (before.clone(), None)
     } else {
-        let zmets = serialize(&mut doc).map_err(|e| anyhow::anyhow!("repair failed: {e}"))?;
+        let zmets = serialize(&mut doc).context("repair failed")?;
         drop(doc);
         let reparsed = crate::xml::parse(&zmets, Default::default())?;
         let zmods = crate::formats::mets::primary_mods_of(&reparsed)

@@ -1,5 +1,5 @@
-//! The diagnostics schema, the health check, and the 503 answer used when the database
-//! fails.
+//! The health check, the diagnostics schema, and the 503 answer used when the database
+//! fails. (The start page is one of the pages, `pages::home`.)
 
 use super::AppState;
 use actix_web::http::header::RETRY_AFTER;

@@ -4,6 +4,7 @@
 mod auth;
 mod home;
 mod oai;
+mod origin;
 mod overload;
 pub mod pages;
 pub mod session;
@@ -12,10 +13,11 @@ use crate::config::Config;
 use crate::domain::DomainTree;
 use crate::oai::resumption_token::TokenKey;
 use crate::store::Store;
-use actix_web::web;
+use actix_web::http::header::{ContentType, ALLOW};
+use actix_web::{guard, web, HttpResponse};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::RwLock;
+use tokio::sync::{RwLock, Semaphore};
 
 /// State shared by all workers.
 pub struct AppState {
@@ -26,6 +28,9 @@ pub struct AppState {
     /// Resumption token key.
     pub tokens: TokenKey,
     tree: RwLock<(Instant, Arc<DomainTree>)>,
+    proxies: origin::TrustedProxies,
+    /// Bytes of responses in memory, in KiB (`server.max_response_bytes`).
+    in_flight: Arc<Semaphore>,
 }
 
 /// How long the domain tree is cached before it is read again (domains added by
@@ -40,11 +45,17 @@ impl AppState {
         tokens: TokenKey,
     ) -> anyhow::Result<AppState> {
         let tree = Arc::new(crate::store::load_tree(store.as_ref(), config.clone()).await?);
+        let proxies = origin::TrustedProxies::new(config.server.trusted_proxy_networks()?);
+        let in_flight = Arc::new(Semaphore::new(
+            kib(config.server.max_response_bytes) as usize
+        ));
         Ok(AppState {
             store,
             config,
             tokens,
             tree: RwLock::new((Instant::now(), tree)),
+            proxies,
+            in_flight,
         })
     }
 
@@ -63,18 +74,46 @@ impl AppState {
     }
 }
 
-/// Registers every route.
+/// Bytes in KiB, rounded up, as semaphore permits.
+fn kib(bytes: u64) -> u32 {
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
+}
+
+/// Registers every route. Every GET route answers HEAD too (RFC 9110 §9.3.2: the same
+/// status and headers, no body); any other method gets 405 with `Allow`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(home::health))
-        .route(
+    cfg.service(readable("/", web::to(pages::home_index)))
+        .service(readable("/health", web::to(home::health)))
+        .service(readable(
             "/schemas/diagnostics.xsd",
-            web::get().to(home::diagnostics_schema),
+            web::to(home::diagnostics_schema),
+        ))
+        .service(
+            readable("/oai", web::to(oai::root_endpoint))
+                .route(web::post().to(oai::root_endpoint_post))
+                .default_service(web::to(method_not_allowed::<true>)),
         )
-        .route("/oai", web::get().to(oai::root_endpoint))
-        .route("/oai", web::post().to(oai::root_endpoint_post))
-        .route("/{dname}/oai", web::get().to(oai::endpoint))
-        .route("/{dname}/oai", web::post().to(oai::endpoint_post));
+        .service(
+            readable("/{dname}/oai", web::to(oai::endpoint))
+                .route(web::post().to(oai::endpoint_post))
+                .default_service(web::to(method_not_allowed::<true>)),
+        );
     pages::routes(cfg);
+}
+
+/// A resource answering GET and HEAD with `handler`, and 405 to anything else.
+fn readable(path: &str, handler: actix_web::Route) -> actix_web::Resource {
+    web::resource(path)
+        .route(handler.guard(guard::Any(guard::Get()).or(guard::Head())))
+        .default_service(web::to(method_not_allowed::<false>))
+}
+
+/// 405 Method Not Allowed, with the methods the resource does allow.
+async fn method_not_allowed<const POST: bool>() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((ALLOW, if POST { "GET, HEAD, POST" } else { "GET, HEAD" }))
+        .content_type(ContentType::plaintext())
+        .body("method not allowed here\n")
 }
 
 pub use overload::Overload;

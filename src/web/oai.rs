@@ -1,10 +1,16 @@
 //! `GET|POST /{dname}/oai` and `/oai`: decode the arguments (query string or form body,
-//! repeated arguments kept), check credentials, call `oai::respond`.
+//! repeated arguments kept), check credentials, call `oai::respond`, and stream the
+//! document within the memory budget for responses.
 
-use super::{auth, AppState};
+use super::{auth, origin, AppState};
+use crate::oai::document::Document;
 use crate::oai::{respond, Endpoint};
-use actix_web::http::header::{ContentType, HeaderValue, CONTENT_TYPE};
+use actix_web::body::SizedStream;
+use actix_web::http::header::{ContentType, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// GET on the root domain's endpoint.
 pub async fn root_endpoint(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -95,13 +101,13 @@ async fn serve(
                 dname.unwrap_or("(root)")
             ));
     };
-    if let Some(denied) = auth::check(req, &tree.config(domain.id), domain.name.as_str()) {
-        return denied;
+    if let Some(guard) = tree.guard(domain.id) {
+        if let Some(denied) = auth::check(req, &tree.config(guard), domain.name.as_str()) {
+            return denied;
+        }
     }
-    let base_url = {
-        let info = req.connection_info();
-        format!("{}://{}{}", info.scheme(), info.host(), req.path())
-    };
+    let unlocked = auth::unlocked(req, &tree, domain.id);
+    let base_url = format!("{}{}", origin::origin(req, &state.proxies), req.path());
     let endpoint = Endpoint {
         domain,
         tree: &tree,
@@ -110,14 +116,100 @@ async fn serve(
         tokens: &state.tokens,
         token_lifetime: i64::from(state.config.oai.token_lifetime_hours) * 3600,
         response_date,
+        unlocked: &unlocked,
+        max_page_bytes: state.config.oai.max_page_bytes,
+    };
+    // A ListRecords page is read into memory before it is sent: its budget is taken
+    // first, so that concurrent pages cannot together read more than the memory allows.
+    let lists_records = args.iter().any(|(k, v)| k == "verb" && v == "ListRecords");
+    let reserved = if lists_records {
+        let page = super::kib(state.config.oai.max_page_bytes).min(capacity(state));
+        match state.in_flight.clone().try_acquire_many_owned(page) {
+            Ok(permit) => Some(permit),
+            Err(_) => return busy(state, u64::from(page) * 1024),
+        }
+    } else {
+        None
     };
     match respond(&endpoint, &args).await {
-        Ok(body) => HttpResponse::Ok()
-            .insert_header((
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/xml; charset=UTF-8"),
-            ))
-            .body(body),
+        Ok(document) => send(state, document, reserved),
         Err(e) => super::home::unavailable(state, &e),
     }
+}
+
+/// `server.max_response_bytes` in KiB.
+fn capacity(state: &AppState) -> u32 {
+    super::kib(state.config.server.max_response_bytes)
+}
+
+/// 503 with Retry-After: the memory for responses is taken by others.
+fn busy(state: &AppState, bytes: u64) -> HttpResponse {
+    tracing::warn!(bytes, "response memory exhausted; answering 503");
+    HttpResponse::ServiceUnavailable()
+        .insert_header((
+            RETRY_AFTER,
+            state.config.server.retry_after_seconds.to_string(),
+        ))
+        .content_type(ContentType::plaintext())
+        .body("vitrine is busy sending other large responses; retry later\n")
+}
+
+/// Bytes handed to the connection at a time: a large record goes out in slices of its
+/// buffer, never copied whole into the connection's write buffer.
+const SLICE: usize = 64 * 1024;
+
+/// Sends a response document as a stream of its chunks, holding its share of
+/// `server.max_response_bytes` until it is sent (or the client goes away); when that
+/// share is not free, 503 with Retry-After. `reserved` is memory taken before the
+/// document was made; it is adjusted to the document's size.
+fn send(
+    state: &AppState,
+    document: Document,
+    reserved: Option<OwnedSemaphorePermit>,
+) -> HttpResponse {
+    let len = document.len() as u64;
+    let wanted = super::kib(len).min(capacity(state)) as usize;
+    let permit = match reserved {
+        Some(mut permit) if permit.num_permits() >= wanted => {
+            // Give back what the document does not need.
+            drop(permit.split(permit.num_permits() - wanted));
+            permit
+        }
+        Some(mut permit) => {
+            let more = (wanted - permit.num_permits()) as u32;
+            match state.in_flight.clone().try_acquire_many_owned(more) {
+                Ok(extra) => {
+                    permit.merge(extra);
+                    permit
+                }
+                Err(_) => return busy(state, len),
+            }
+        }
+        None => match state
+            .in_flight
+            .clone()
+            .try_acquire_many_owned(wanted as u32)
+        {
+            Ok(permit) => permit,
+            Err(_) => return busy(state, len),
+        },
+    };
+    let slices = document.into_chunks().into_iter().flat_map(|chunk| {
+        let chunk = Bytes::from(chunk);
+        let len = chunk.len();
+        (0..len)
+            .step_by(SLICE)
+            .map(move |at| chunk.slice(at..(at + SLICE).min(len)))
+    });
+    let stream = futures_util::stream::iter(slices).map(move |slice| {
+        // The permit is released when the stream is dropped: sent, or the client left.
+        let _held = &permit;
+        Ok::<_, std::convert::Infallible>(slice)
+    });
+    HttpResponse::Ok()
+        .insert_header((
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=UTF-8"),
+        ))
+        .body(SizedStream::new(len, stream))
 }

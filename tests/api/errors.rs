@@ -239,3 +239,50 @@ async fn a_token_of_another_verb_is_bad() {
         "tokens belong to their endpoint"
     );
 }
+
+#[tokio::test]
+async fn syntactically_illegal_argument_values_are_bad_arguments_and_never_echoed() {
+    let app = TestApp::spawn().await;
+    app.import_demo().await;
+    let list = |name: &'static str, value: &'static str| {
+        let mut q = vec![("verb", "ListRecords"), ("metadataPrefix", "oai_dc")];
+        q.retain(|(k, _)| *k != name);
+        q.push((name, value));
+        q
+    };
+    let get = |name: &'static str, value: &'static str| {
+        let mut q = vec![
+            ("verb", "GetRecord"),
+            ("identifier", ID),
+            ("metadataPrefix", "oai_dc"),
+        ];
+        q.retain(|(k, _)| *k != name);
+        q.push((name, value));
+        q
+    };
+    let cases = vec![
+        list("metadataPrefix", "oai_dc "),
+        list("metadataPrefix", "%"),
+        list("metadataPrefix", "oai_%"),
+        list("metadataPrefix", "\"oai_dc\""),
+        list("metadataPrefix", "<oai_dc>"),
+        get("metadataPrefix", "oai dc"),
+        get("identifier", "%zz"),
+        get("identifier", "oai:digital.ulb.example.org:%zz"),
+        get("identifier", "not a URI"),
+        vec![("verb", "ListMetadataFormats"), ("identifier", "%zz")],
+        list("from", "0000-01-01"),
+        list("until", "0000-01-01T00:00:00Z"),
+        list("from", "2016-12-31T23:59:60Z"),
+    ];
+    for query in cases {
+        // `oai` validates the response against OAI-PMH.xsd.
+        let x = app.oai(&query).await;
+        assert_eq!(x.errors(), vec!["badArgument"], "{query:?}");
+        assert_eq!(
+            x.count("/o:OAI-PMH/o:request/@*"),
+            0,
+            "no attributes on badArgument: {query:?}"
+        );
+    }
+}

@@ -7,6 +7,8 @@ mod errors;
 mod flow_control;
 mod helpers;
 mod http;
+mod pages;
+mod protected;
 mod qa_pages;
 mod record_states;
 mod storage;

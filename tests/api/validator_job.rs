@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vitrine::jobs::oai_output_validator::{prepare, run, JobReport, Options, JOB};
+use vitrine::jobs::schedule::Schedule;
 use vitrine::store::{ClaimRequest, HeldRecords, PreparedResult, StateChange, Store};
 use vitrine::validation::record::validate_record;
 
@@ -391,15 +392,11 @@ async fn run_as(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "PostgreSQL only (one process does a whole run on SQLite): \
+            VITRINE_TEST_POSTGRES_URL=… cargo test -- --include-ignored"]
 async fn two_instances_share_the_records_of_a_run_on_postgresql() {
     let app = TestApp::spawn_with(&config()).await;
-    if !app.store.shares_work() {
-        eprintln!(
-            "does not apply on SQLite: one process does a whole run there \
-             (set VITRINE_TEST_POSTGRES_URL to run this test)"
-        );
-        return;
-    }
+    assert!(app.store.shares_work(), "set VITRINE_TEST_POSTGRES_URL");
     app.import_demo().await;
     app.import_copies("ulb", 300).await;
     let scope = scope(&app, "ulb").await;
@@ -475,12 +472,11 @@ async fn wait_for_phase(app: &TestApp, phase: &str) -> vitrine::store::JobRun {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "PostgreSQL only (there are no workers on SQLite): \
+            VITRINE_TEST_POSTGRES_URL=… cargo test -- --include-ignored"]
 async fn the_coordinator_takes_over_the_records_of_a_worker_that_died_on_postgresql() {
     let app = TestApp::spawn_with(&config()).await;
-    if !app.store.shares_work() {
-        eprintln!("does not apply on SQLite: there are no workers to die there");
-        return;
-    }
+    assert!(app.store.shares_work(), "set VITRINE_TEST_POSTGRES_URL");
     app.import_demo().await;
     app.import_copies("ulb", 100).await;
     let scope = scope(&app, "ulb").await;
@@ -736,4 +732,105 @@ async fn a_record_no_repair_changes_serves_its_stored_mets_and_mods_as_zmets_and
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_job_run_in_another_process_does_not_start_while_this_one_holds_the_job() {
+    let app = TestApp::spawn_with(&config()).await;
+    app.import("ulb", &[fixtures().join("main/demo_mono_0001.xml")], true)
+        .await;
+    let ulb = app.domain("ulb").await;
+    // This process holds the job of ulb, as a running `serve` does during its run.
+    let lock = app
+        .store
+        .try_job_lock(&format!("{JOB}:zmets:ulb"))
+        .await
+        .unwrap()
+        .expect("the job is free");
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("vitrine.toml");
+    std::fs::write(&config_file, config()).unwrap();
+    // Run on a blocking thread: the runtime stays free to close this process's lock.
+    let cli = || {
+        let (config_file, url) = (config_file.clone(), app.url.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_vitrine"))
+                .arg("--config")
+                .arg(&config_file)
+                .args(["--database", &url])
+                .args(["job", "run", "oai-output-validator", "--domain", "ulb"])
+                .env_remove("VITRINE_LOG")
+                .output()
+                .expect("run vitrine")
+        })
+    };
+    let refused = cli().await.unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is running on ulb already"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(app.store.job_runs(Some(ulb.id)).await.unwrap().is_empty());
+    // Once the job is free again, the other process runs it.
+    drop(lock);
+    let ran = cli().await.unwrap();
+    assert_eq!(
+        ran.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let runs = app.store.job_runs(Some(ulb.id)).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].status.as_str(), runs[0].validated),
+        ("finished", 1)
+    );
+}
+
+/// Polls the schedule until it is `expected`, for at most ten seconds.
+async fn wait_for_schedule(schedule: &Schedule, expected: &[(&str, &str)]) {
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(d, c)| (d.to_string(), c.to_string()))
+        .collect();
+    let started = Instant::now();
+    while schedule.scheduled() != expected {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the schedule is {:?}, not {expected:?}",
+            schedule.scheduled()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_schedule_follows_the_domain_settings_while_serving() {
+    let app = TestApp::spawn().await;
+    let ulb = app.domain("ulb").await;
+    let schedule = vitrine::jobs::schedule::start(
+        app.store.clone(),
+        app.config.clone(),
+        Duration::from_millis(50),
+    )
+    .await
+    .unwrap();
+    assert!(schedule.scheduled().is_empty(), "zmets is off everywhere");
+    // `vitrine domain set ulb oai.formats.zmets.on true` while serving.
+    let set = |key: &'static str, value: Option<&'static str>| {
+        let store = app.store.clone();
+        async move { store.set_domain_setting(ulb.id, key, value).await.unwrap() }
+    };
+    set("oai.formats.zmets.on", Some("true")).await;
+    wait_for_schedule(&schedule, &[("ulb", "0 0 2 * * *")]).await;
+    set(
+        "jobs.oai_output_validator.schedule",
+        Some("\"0 30 3 * * *\""),
+    )
+    .await;
+    wait_for_schedule(&schedule, &[("ulb", "0 30 3 * * *")]).await;
+    set("oai.formats.zmets.on", None).await;
+    wait_for_schedule(&schedule, &[]).await;
 }

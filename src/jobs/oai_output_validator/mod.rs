@@ -101,7 +101,7 @@ pub async fn run(
     options: &Options,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> anyhow::Result<JobReport> {
-    zvdd().map_err(|e| anyhow::anyhow!("the ZVDD rules do not compile: {e}"))?;
+    zvdd().context("the ZVDD rules do not compile")?;
     let domain = tree.require(&options.domain)?.clone();
     let scope: Vec<i64> = tree.zmets_scope(domain.id);
     if scope.is_empty() {

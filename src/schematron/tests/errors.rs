@@ -8,6 +8,22 @@ fn let_with_xslt_content() {
     let e = compile_error("<pattern><rule context='a'>\n<let name='x'><xsl:value-of xmlns:xsl='http://www.w3.org/1999/XSL/Transform' select='1'/></let></rule></pattern>");
     assert_eq!((e.construct.as_str(), e.line), ("let", 4));
     assert!(e.message.contains("$x"));
+    assert!(
+        e.message.contains("XSLT instructions (xsl:value-of)"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_let_holding_an_inline_tree_is_refused_by_what_it_holds() {
+    let e = compile_error("<pattern><rule context='a'>\n<let name='t'><uris xmlns='urn:m'><uri>u</uri></uris></let></rule></pattern>");
+    assert_eq!((e.construct.as_str(), e.line), ("let", 4));
+    assert!(
+        e.message.contains("an inline XML tree (<uris>)"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -112,4 +128,44 @@ fn undefined_variables_and_unsupplied_parameters() {
          <rule context='b'><assert test='$l'/></rule></pattern>",
     );
     assert!(e.message.contains("$l"), "{}", e.message);
+}
+
+#[test]
+fn an_xslt2_rule_set_is_refused_at_the_line_of_the_first_xpath_2_construct() {
+    let schema = "<schema xmlns='http://purl.oclc.org/dsdl/schematron' queryBinding='xslt2'>\n\
+                  <pattern><rule context='a'>\n\
+                  <assert test='@x'>fine</assert>\n\
+                  <assert test='if (@x) then @y else @z'>2.0</assert>\n\
+                  </rule></pattern></schema>";
+    let e = Schema::compile(schema.as_bytes(), &CompileOptions::default()).unwrap_err();
+    assert_eq!(e.line, 4, "{e}");
+    assert!(
+        e.message.contains("XPath 2.0 if … then … else"),
+        "{}",
+        e.message
+    );
+    let plain = schema.replace("if (@x) then @y else @z", "@y");
+    let e = Schema::compile(plain.as_bytes(), &CompileOptions::default()).unwrap_err();
+    assert_eq!(e.line, 1, "{e}");
+    assert!(e.message.contains("xslt2"), "{}", e.message);
+}
+
+#[test]
+fn the_ddb_rule_sets_are_refused_at_a_line_naming_what_the_engine_lacks() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ddb-schematron");
+    for name in [
+        "ddb_validierung_mets-mods-ap-digitalisierte-medien.sch",
+        "ddb_validierung_mets-mods-ap-digitalisierte-zeitungen.sch",
+    ] {
+        let e = Schema::compile_file(&dir.join(name), &CompileOptions::default()).unwrap_err();
+        assert!(e.line > 1, "{name}: {e}");
+        assert!(
+            e.message.contains("XPath 2.0")
+                || e.message.contains("unknown function")
+                || e.message.contains("XSLT")
+                || e.message.contains("inline XML tree"),
+            "{name}: {e}"
+        );
+    }
 }

@@ -1,4 +1,5 @@
-//! `GET /`: every domain with its record counts and links to its OAI-PMH endpoint, its
+//! `GET /`: every domain (protected ones only for clients holding their credentials)
+//! with its record counts and links to its OAI-PMH endpoint, its
 //! QA statistics and its jobs.
 
 use super::layout::{page, respond, Chrome};
@@ -28,9 +29,13 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
             .collect(),
         Err(e) => return crate::web::home::unavailable(&state, &e),
     };
-    let base_url = {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
+    let base_url = crate::web::origin::origin(&req, &state.proxies);
+    // Protected domains are listed only to clients that sent their credentials.
+    let visible = match tree.root() {
+        Some(root) => {
+            tree.visible_subtree(root.id, &crate::web::auth::unlocked(&req, &tree, root.id))
+        }
+        None => Vec::new(),
     };
     let chrome = Chrome {
         lang,
@@ -59,7 +64,7 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
                     th scope="col" { (lang.t("Seiten", "Pages")) }
                 } }
                 tbody {
-                    @for domain in tree.all() {
+                    @for domain in tree.all().iter().filter(|d| visible.contains(&d.id)) {
                         @let depth = tree.lineage(domain.id).len().saturating_sub(1);
                         @let (records, released) = counts.get(&domain.id).copied().unwrap_or((0, 0));
                         @let url = format!("{base_url}{}", endpoint(domain));

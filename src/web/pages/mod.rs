@@ -14,6 +14,7 @@ mod qa_data;
 mod record;
 mod report;
 
+pub use home::index as home_index;
 pub use layout::{error_page, page};
 
 use actix_web::http::header;
@@ -151,10 +152,9 @@ pub fn segment(text: &str) -> String {
         .replace('+', "%20")
 }
 
-/// Registers the pages.
+/// Registers the pages (the start page, `/`, is registered with the other routes).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home::index))
-        .route("/static/vitrine.css", web::get().to(layout::stylesheet))
+    cfg.route("/static/vitrine.css", web::get().to(layout::stylesheet))
         .route("/login", web::get().to(login::form))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
