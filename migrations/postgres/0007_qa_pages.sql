@@ -69,7 +69,6 @@ CREATE TABLE qa_run_state (
 );
 CREATE INDEX qa_run_state_domain ON qa_run_state (domain_id, run_id);
 
--- The zmets channel per domain (exported counts), and records per domain and state
--- counted from the index alone.
-CREATE INDEX dissemination_domain ON dissemination (prefix, domain_id, deleted);
-CREATE INDEX record_qa ON record (domain_id, deleted, zmods_validation);
+-- Records per domain and state, and of those the exported ones (released and valid or
+-- valid_warn: exactly what zmets disseminates), counted from this index alone.
+CREATE INDEX record_qa ON record (domain_id, deleted, zmods_validation, released);
