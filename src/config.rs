@@ -26,6 +26,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// The ingest API (`/api/v1`).
     pub api: ApiConfig,
+    /// Logins to the QA and administration pages.
+    pub web: WebConfig,
     /// Per-domain settings, keyed by domain name.
     pub domains: BTreeMap<String, DomainConfig>,
 }
@@ -155,6 +157,33 @@ impl Default for ApiConfig {
         ApiConfig {
             rate_limit_per_second: 2000,
             rate_limit_burst: 4000,
+        }
+    }
+}
+
+/// `[web]`: logins to the QA and administration pages.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Hours a login lasts.
+    pub session_hours: u32,
+    /// Whether the pages are served over https (behind a proxy): session cookies get the
+    /// `Secure` attribute.
+    pub https: bool,
+    /// Failed logins per user name within 15 minutes before further attempts are refused.
+    pub max_failed_logins_per_user: u32,
+    /// Failed logins per client address within 15 minutes before further attempts are
+    /// refused.
+    pub max_failed_logins_per_address: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            session_hours: 8,
+            https: false,
+            max_failed_logins_per_user: 5,
+            max_failed_logins_per_address: 20,
         }
     }
 }

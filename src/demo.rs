@@ -40,10 +40,25 @@ spec = "naturwissenschaften"
 name = "Naturwissenschaften"
 classifications = ["Naturwissenschaften"]
 
+[domains.demo.oai.formats.zmets]
+on = true
+
+[domains.demo.oai.formats.zmods]
+on = true
+
 [domains.zd]
 repository_name = "vitrine demo: Zeitungen"
 record_identifier_source = "DE-3-zd"
+
+[domains.zd.oai.formats.zmets]
+on = true
+
+[domains.zd.oai.formats.zmods]
+on = true
 "#;
+
+/// The demo's administrator (its password is made up at every start).
+pub const DEMO_ADMIN: &str = "demo-admin";
 
 /// Which demo records end up withdrawn and deleted.
 #[derive(Debug, serde::Deserialize)]
@@ -114,4 +129,41 @@ pub async fn seed(
         lines.push(format!("deleted {id}"));
     }
     Ok(lines)
+}
+
+/// Validates the demo collection once (so that the QA pages have data) and creates the
+/// demo administrator with a random password. Returns a line per step and the password.
+pub async fn prepare_qa(
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+) -> anyhow::Result<(Vec<String>, String)> {
+    let tree = Arc::new(crate::store::load_tree(store.as_ref(), config.clone()).await?);
+    let options = crate::jobs::oai_output_validator::Options::new("demo", "demo");
+    let report =
+        crate::jobs::oai_output_validator::run(store.clone(), tree, &config, &options, &|_, _| {})
+            .await
+            .context("the demo's first validator run")?;
+    let mut lines = vec![format!(
+        "validated {} records (run #{}): {} valid, {} valid_warn, {} invalid",
+        report.validated,
+        report.run_id,
+        report.after.get("valid").copied().unwrap_or(0),
+        report.after.get("valid_warn").copied().unwrap_or(0),
+        report.after.get("invalid").copied().unwrap_or(0),
+    )];
+    let password: String = {
+        use rand::Rng;
+        const LETTERS: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut rng = rand::rng();
+        (0..16)
+            .map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char)
+            .collect()
+    };
+    let hash = crate::users::hash_password(&password)?;
+    let now = chrono::Utc::now().timestamp();
+    store
+        .add_user(DEMO_ADMIN, crate::users::Role::Admin, None, &hash, now)
+        .await?;
+    lines.push(format!("created user {DEMO_ADMIN} (role admin)"));
+    Ok((lines, password))
 }

@@ -30,6 +30,7 @@ pub mod repair;
 pub mod schematron;
 pub mod startup;
 pub mod store;
+pub mod users;
 pub mod validation;
 pub mod web;
 pub mod xml;

@@ -25,6 +25,7 @@ mod records;
 mod serve;
 mod settings;
 mod token;
+mod user;
 mod validate;
 
 pub use exit::{exit_code, TRANSIENT};
@@ -96,6 +97,8 @@ commands! {
     Job(job::JobArgs),
     /// Manage the bearer tokens of the ingest API (/api/v1).
     Token(token::TokenArgs),
+    /// Manage the users of the QA and administration pages.
+    User(user::UserArgs),
     /// Print the annotated default configuration.
     PrintConfig(config::PrintConfig),
     /// Check the configuration and the database; print every problem (exit 1 if any).

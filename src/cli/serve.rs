@@ -96,6 +96,10 @@ impl Run for Demo {
         {
             println!("{line}");
         }
+        let (lines, password) = crate::demo::prepare_qa(store.clone(), config.clone()).await?;
+        for line in lines {
+            println!("{line}");
+        }
         let app = Application::build(config, store, &self.bind).await?;
         let base = format!("http://{}:{}", host(&self.bind), app.port());
         println!("\nvitrine demo is running (database {url})");
@@ -104,6 +108,12 @@ impl Run for Demo {
         println!("  OAI-PMH (zd)      {base}/zd/oai?verb=Identify");
         println!("  all records       {base}/oai?verb=ListRecords&metadataPrefix=oai_dc");
         println!("  newspaper set     {base}/oai?verb=ListIdentifiers&metadataPrefix=mets&set=zd");
+        println!("  QA statistics     {base}/demo/qa/oaivalidator");
+        println!("  jobs              {base}/demo/admin/jobs");
+        println!(
+            "  log in as         {} / {password}",
+            crate::demo::DEMO_ADMIN
+        );
         // Ctrl-C (or a stop) from the moment the line below is printed ends the demo
         // here, so that the temporary folder goes with it.
         use tokio::signal::unix::{signal, SignalKind};

@@ -10,8 +10,9 @@
 //! One file per thing stored, each with its types and its part of the store (a trait
 //! implemented for [`SqlStore`]): `domains`, `records`, `disseminations`, `validation`
 //! (results as stored), `job_runs`, `claims` (taking records for a run) and `results`
-//! (storing a run's results), `tokens` (the ingest API's bearer tokens) and `relatives`
-//! (a record's parent and children by local id). They share only the leaves: `error`, `compression` and
+//! (storing a run's results), `tokens` (the ingest API's bearer tokens), `relatives`
+//! (a record's parent and children by local id), `qa` (the QA pages' aggregates) and
+//! `users` (users, sessions, failed logins). They share only the leaves: `error`, `compression` and
 //! `sql` (the connection and the SQL text helpers); none imports another's parent.
 
 mod claims;
@@ -23,12 +24,14 @@ mod error;
 mod inspect;
 mod job_runs;
 mod pages;
+mod qa;
 mod records;
 mod relatives;
 mod results;
 mod sql;
 mod tokens;
 mod transient;
+mod users;
 mod validation;
 
 pub use claims::{Claim, ClaimRequest, ClaimStore, ClaimedTask, HeldRecords};
@@ -40,11 +43,15 @@ pub use error::StoreError;
 pub use inspect::{RecordFilter, RecordInspection, RecordSummary};
 pub use job_runs::{JobLock, JobRun, JobRunInstance, JobRunStore, Participant, RuleCount};
 pub use pages::{Page, PageStore};
+pub use qa::{
+    DomainCounts, QaStore, RuleExample, RuleStat, SampleRecord, StateCount, TrendPoint, STATES,
+};
 pub use records::{Payload, PutOutcome, PutRecord, RecordStatus, RecordStore, StateChange};
 pub use relatives::{Relatives, RelativesStore};
 pub use results::{PreparedResult, RecordFailure, ResultStore, SaveOutcome};
 pub use sql::{Backend, SqlStore};
 pub use tokens::{ApiToken, NewToken, TokenRefusal, TokenScope, TokenStore, TokenVerifyError};
+pub use users::{Session, UserStore};
 pub use validation::{RecordDiagnostics, ValidationMark, ValidationStore};
 
 use crate::config::Config;
@@ -65,6 +72,8 @@ pub trait Store:
     + RecordInspection
     + TokenStore
     + RelativesStore
+    + QaStore
+    + UserStore
     + Send
     + Sync
 {

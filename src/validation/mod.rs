@@ -4,7 +4,10 @@
 
 pub mod location;
 pub mod record;
+mod rules;
 pub mod text;
+
+pub use rules::{rule_info, RuleInfo};
 
 use crate::formats::METS_NS;
 use crate::schematron::{self, CompileError, CompileOptions, Report, Schema};

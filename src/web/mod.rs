@@ -7,6 +7,8 @@ mod home;
 mod oai;
 mod origin;
 mod overload;
+pub mod pages;
+pub mod session;
 
 use crate::config::Config;
 use crate::domain::DomainTree;
@@ -84,7 +86,7 @@ fn kib(bytes: u64) -> u32 {
 /// Registers every route. Every GET route answers HEAD too (RFC 9110 §9.3.2: the same
 /// status and headers, no body); any other method gets 405 with `Allow`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(readable("/", web::to(home::index)))
+    cfg.service(readable("/", web::to(pages::home_index)))
         .service(readable("/health", web::to(home::health)))
         .service(readable(
             "/schemas/diagnostics.xsd",
@@ -101,6 +103,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(method_not_allowed::<true>)),
         )
         .configure(api::routes);
+    pages::routes(cfg);
 }
 
 /// A resource answering GET and HEAD with `handler`, and 405 to anything else.

@@ -3,6 +3,8 @@
 //! functions that answer them and variables to slots, after which the evaluator can
 //! run the tree.
 
+// The variants and fields below are named after the XPath grammar they stand for.
+
 /// An expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {

@@ -225,6 +225,11 @@ impl Job<'_> {
         if let Err(e) = &outcome {
             report.errors.push(format!("run failed: {e:#}"));
         }
+        if let Err(e) = self.store.record_qa_snapshot(run_id, self.scope).await {
+            report
+                .errors
+                .push(format!("the QA statistics were not kept: {e}"));
+        }
         let status = if outcome.is_ok() {
             "finished"
         } else {
