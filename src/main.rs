@@ -517,9 +517,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })?
                 .clone();
             let files = vitrine::ingest::collect_files(&paths).map_err(anyhow::Error::msg)?;
-            let limits = vitrine::xml::ParseLimits {
-                max_bytes: config.ingest.max_document_bytes,
-            };
+            let limits =
+                vitrine::xml::ParseLimits::with_max_bytes(config.ingest.max_document_bytes);
             let started = std::time::Instant::now();
             let report = vitrine::ingest::import(
                 store.clone(),
@@ -534,18 +533,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for (file, reason) in &report.failed {
                 eprintln!("{}: {reason}", file.display());
             }
+            if let Some(stopped) = &report.stopped {
+                eprintln!("import stopped: storage failure: {}", stopped.cause);
+                eprintln!(
+                    "{} files were not imported because of it:",
+                    stopped.not_imported.len()
+                );
+                for file in &stopped.not_imported {
+                    eprintln!("  {}", file.display());
+                }
+            }
             let seconds = started.elapsed().as_secs_f64();
             println!(
-                "{} files: {} created, {} replaced, {} unchanged, {} failed ({:.1} s, {:.0} records/s)",
+                "{} files: {} created, {} replaced, {} unchanged, {} failed, {} not imported ({:.1} s, {:.0} records/s)",
                 report.total(),
                 report.created,
                 report.replaced,
                 report.unchanged,
                 report.failed.len(),
+                report.stopped.as_ref().map_or(0, |s| s.not_imported.len()),
                 seconds,
                 report.total() as f64 / seconds.max(1e-9)
             );
-            if !report.failed.is_empty() {
+            if !report.failed.is_empty() || report.stopped.is_some() {
                 return Ok(ExitCode::from(1));
             }
         }
@@ -635,10 +645,11 @@ fn validate(
     let mut out = stdout.lock();
     for file in files {
         let name = file.display().to_string();
-        let bytes = match std::fs::read(file) {
+        let limit = vitrine::xml::ParseLimits::default().max_bytes;
+        let bytes = match vitrine::ingest::read_document(file, limit) {
             Ok(bytes) => bytes,
             Err(e) => {
-                eprintln!("{name}: cannot read: {e}");
+                eprintln!("{name}: {e}");
                 unreadable = true;
                 continue;
             }

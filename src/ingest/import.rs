@@ -1,13 +1,15 @@
 //! `vitrine import`: files and folders of METS into one domain, in parallel, with a
 //! progress bar on a terminal and a summary. Every file is reported; one bad file never
-//! stops the others.
+//! stops the others, but a failing database does: the import stops at the first storage
+//! failure, names its cause once and lists what was not imported.
 
 use super::prepare;
 use crate::domain::{Domain, DomainTree};
-use crate::store::{PutOutcome, Store};
+use crate::store::{PutOutcome, PutRecord, Store, StoreError};
 use crate::xml::ParseLimits;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,14 +25,30 @@ pub struct ImportReport {
     pub replaced: usize,
     /// Files identical to what was stored.
     pub unchanged: usize,
-    /// (file, reason) of every file that was not imported.
+    /// (file, reason) of every file that was refused (unreadable, not METS, conflicting).
     pub failed: Vec<(PathBuf, String)>,
+    /// Set when the database failed: the import stopped there.
+    pub stopped: Option<StorageFailure>,
+}
+
+/// The database failure that stopped an import, and the files it left unimported.
+#[derive(Debug, Clone)]
+pub struct StorageFailure {
+    /// The database's error, as it reported it the first time.
+    pub cause: String,
+    /// Files not stored because of it: those of the failed transaction and every file
+    /// after it, in import order.
+    pub not_imported: Vec<PathBuf>,
 }
 
 impl ImportReport {
     /// Files seen.
     pub fn total(&self) -> usize {
-        self.created + self.replaced + self.unchanged + self.failed.len()
+        self.created
+            + self.replaced
+            + self.unchanged
+            + self.failed.len()
+            + self.stopped.as_ref().map_or(0, |s| s.not_imported.len())
     }
 }
 
@@ -67,6 +85,25 @@ pub async fn import(
     limits: ParseLimits,
     show_progress: bool,
 ) -> ImportReport {
+    let domain_id = domain.id;
+    let prepare_file = move |path: &Path| {
+        read_document(path, limits.max_bytes).and_then(|bytes| {
+            prepare(&bytes, domain_id, &tree, None, release, limits).map_err(|e| e.to_string())
+        })
+    };
+    import_with(store, files, show_progress, Arc::new(prepare_file)).await
+}
+
+/// What preparing one file gives: a record to store, or why the file is refused.
+type Prepared = Result<PutRecord, String>;
+
+/// The import loop, with the preparation of a file as a parameter.
+async fn import_with(
+    store: Arc<dyn Store>,
+    files: Vec<PathBuf>,
+    show_progress: bool,
+    prepare_file: Arc<dyn Fn(&Path) -> Prepared + Send + Sync>,
+) -> ImportReport {
     let bar = ProgressBar::new(files.len() as u64);
     if show_progress {
         bar.set_style(
@@ -79,26 +116,29 @@ pub async fn import(
     let mut report = ImportReport::default();
     let chunks: Vec<Vec<PathBuf>> = files.chunks(BATCH).map(<[PathBuf]>::to_vec).collect();
     let prepare_chunk = |chunk: Vec<PathBuf>| {
-        let tree = tree.clone();
-        let domain_id = domain.id;
-        tokio::task::spawn_blocking(move || {
+        let prepare_file = prepare_file.clone();
+        let paths = chunk.clone();
+        let job = tokio::task::spawn_blocking(move || {
             chunk
                 .par_iter()
-                .map(|path| {
-                    let result = read_file(path).and_then(|bytes| {
-                        prepare(&bytes, domain_id, &tree, None, release, limits)
-                            .map_err(|e| e.to_string())
-                    });
-                    (path.clone(), result)
-                })
+                .map(|path| (path.clone(), prepare_guarded(&*prepare_file, path)))
                 .collect::<Vec<_>>()
-        })
+        });
+        (paths, job)
     };
     // While one batch is written to the database, the next is prepared.
     let mut chunks = chunks.into_iter();
     let mut next = chunks.next().map(prepare_chunk);
-    while let Some(job) = next.take() {
-        let prepared = job.await.unwrap_or_default();
+    while let Some((chunk_paths, job)) = next.take() {
+        let prepared = match job.await {
+            Ok(prepared) => prepared,
+            // The preparing task itself failed (it was cancelled or a panic escaped):
+            // every file of the chunk is still reported.
+            Err(e) => chunk_paths
+                .into_iter()
+                .map(|path| (path, Err(format!("could not be prepared: {e}"))))
+                .collect(),
+        };
         next = chunks.next().map(prepare_chunk);
         let mut records = Vec::new();
         let mut paths = Vec::new();
@@ -118,13 +158,31 @@ pub async fn import(
                 Ok(PutOutcome::Created) => report.created += 1,
                 Ok(PutOutcome::Replaced) => report.replaced += 1,
                 Ok(PutOutcome::Unchanged) => report.unchanged += 1,
+                Err(StoreError::Other(e)) => {
+                    let stopped = report.stopped.get_or_insert_with(|| StorageFailure {
+                        cause: format!("{e:#}"),
+                        not_imported: Vec::new(),
+                    });
+                    stopped.not_imported.push(path);
+                }
                 Err(e) => report.failed.push((path, e.to_string())),
             }
+        }
+        if let Some(stopped) = &mut report.stopped {
+            // Nothing more is written to a failing database; what is being prepared is
+            // dropped unstored.
+            if let Some((paths, job)) = next.take() {
+                job.abort();
+                stopped.not_imported.extend(paths);
+            }
+            stopped.not_imported.extend(chunks.by_ref().flatten());
+            tracing::error!("import stopped: storage failure: {}", stopped.cause);
+            break;
         }
         bar.set_position(report.total() as u64);
     }
     bar.finish_and_clear();
-    if report.created + report.replaced >= 1000 {
+    if report.created + report.replaced >= 1000 && report.stopped.is_none() {
         // The tables grew a lot: let the planner see it, or keyset pages may be planned
         // as scans.
         if let Err(e) = store.refresh_statistics().await {
@@ -134,6 +192,98 @@ pub async fn import(
     report
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
+/// Prepares one file; a panic while preparing it refuses that file alone.
+fn prepare_guarded(prepare_file: &(dyn Fn(&Path) -> Prepared + Send + Sync), path: &Path) -> Prepared {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare_file(path))).unwrap_or_else(
+        |panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown cause".to_string());
+            Err(format!("internal error while preparing the file: {message}"))
+        },
+    )
+}
+
+/// Reads a document file, refusing it by its size before reading it when it is larger
+/// than `max_bytes` (and reading no more than `max_bytes + 1` bytes should it grow).
+pub fn read_document(path: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("cannot read: {e}"))?
+        .len();
+    let too_large = |size: u64| {
+        format!("document of {size} bytes exceeds the limit of {max_bytes} bytes")
+    };
+    if size > max_bytes as u64 {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() > max_bytes {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_while_preparing_a_file_refuses_that_file_alone_and_every_file_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/vitrine.db", dir.path().display());
+        let store: Arc<dyn Store> = Arc::new(crate::store::open(&url, 2).await.unwrap());
+        let files: Vec<PathBuf> = (0..3)
+            .map(|i| dir.path().join(format!("{i}.xml")))
+            .collect();
+        let prepare_file: Arc<dyn Fn(&Path) -> Prepared + Send + Sync> =
+            Arc::new(|path: &Path| {
+                if path.ends_with("1.xml") {
+                    panic!("this file cannot be prepared");
+                }
+                Err("not METS".to_string())
+            });
+        let report = import_with(store, files.clone(), false, prepare_file).await;
+        assert_eq!(report.total(), 3);
+        let mut failed = report.failed.clone();
+        failed.sort();
+        assert_eq!(
+            failed,
+            vec![
+                (files[0].clone(), "not METS".to_string()),
+                (
+                    files[1].clone(),
+                    "internal error while preparing the file: this file cannot be prepared"
+                        .to_string()
+                ),
+                (files[2].clone(), "not METS".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_by_its_size_without_reading_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sparse.xml");
+        // Sparse: 8 GiB that reading would have to allocate.
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(8 << 30)
+            .unwrap();
+        assert_eq!(
+            read_document(&path, 1024),
+            Err("document of 8589934592 bytes exceeds the limit of 1024 bytes".to_string())
+        );
+        std::fs::write(&path, b"<a/>").unwrap();
+        assert_eq!(read_document(&path, 4), Ok(b"<a/>".to_vec()));
+        assert!(read_document(&dir.path().join("missing.xml"), 4)
+            .unwrap_err()
+            .starts_with("cannot read: "));
+    }
 }

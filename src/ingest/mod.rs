@@ -5,7 +5,7 @@
 
 mod import;
 
-pub use import::{collect_files, import, ImportReport};
+pub use import::{collect_files, import, read_document, ImportReport, StorageFailure};
 
 use crate::domain::{DomainTree, LocalId, OaiIdentifier};
 use crate::formats::{crosswalk, mets, Format};

@@ -4,10 +4,13 @@
 //! engine evaluates XPath through ([`node`], [`xpath`], [`xpath_value`]). Only this module and
 //! `schematron` touch libxml, and only this module holds `unsafe` code.
 
+pub mod encoding;
 pub mod node;
 pub mod parse;
+pub mod prolog;
+mod strict;
 pub mod text;
 pub mod xpath;
 pub mod xpath_value;
 
-pub use parse::{parse, ParseError, ParseLimits};
+pub use parse::{parse, parse_source, ParseError, ParseLimits, Parsed};

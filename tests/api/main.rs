@@ -6,6 +6,7 @@ mod corpus;
 mod errors;
 mod flow_control;
 mod helpers;
+mod hostile;
 mod http;
 mod record_states;
 mod storage;
