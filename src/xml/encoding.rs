@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn utf16_with_a_byte_order_mark_and_no_declaration_becomes_utf8() {
-        let source = decode(&utf16le("<a>Straße</a>", true)).unwrap();
+        let input = utf16le("<a>Straße</a>", true);
+        let source = decode(&input).unwrap();
         assert_eq!(&*source.text, "<a>Straße</a>".as_bytes());
         let mut be = vec![0xFE, 0xFF];
         be.extend("<a>ß</a>".encode_utf16().flat_map(u16::to_be_bytes));
@@ -127,7 +128,8 @@ mod tests {
 
     #[test]
     fn utf16_without_a_mark_is_recognised_by_its_declaration() {
-        let source = decode(&utf16le("<?xml version='1.0' encoding='UTF-16'?><a/>", false)).unwrap();
+        let input = utf16le("<?xml version='1.0' encoding='UTF-16'?><a/>", false);
+        let source = decode(&input).unwrap();
         assert!(source.text.ends_with(b"<a/>") && source.utf8);
     }
 

@@ -14,7 +14,7 @@
 use libxml::bindings::{
     xmlCtxtReadMemory, xmlElementType_XML_CDATA_SECTION_NODE,
     xmlElementType_XML_COMMENT_NODE, xmlElementType_XML_ELEMENT_NODE,
-    xmlElementType_XML_ENTITY_REF_NODE,
+    xmlElementType_XML_DOCUMENT_NODE, xmlElementType_XML_ENTITY_REF_NODE,
     xmlElementType_XML_PI_NODE, xmlElementType_XML_TEXT_NODE, xmlError, xmlFreeParserCtxt,
     xmlNewParserCtxt, xmlNodePtr, xmlParserCtxtPtr, xmlParserOption_XML_PARSE_IGNORE_ENC,
     xmlParserOption_XML_PARSE_NODICT, xmlParserOption_XML_PARSE_NOERROR,
@@ -300,6 +300,17 @@ unsafe fn content_length(node: xmlNodePtr) -> usize {
 /// # Safety
 /// `node` must be a live node.
 unsafe fn line(node: xmlNodePtr) -> usize {
-    // SAFETY: guaranteed by the caller; `line` is a plain field (65535 means "larger").
-    unsafe { usize::from((*node).line) }
+    // SAFETY: guaranteed by the caller; `line` and `parent` are plain fields. Text nodes
+    // carry no line of their own: theirs is their element's.
+    unsafe {
+        let mut at = node;
+        // The document node is an xmlDoc, which has no `line`: the walk stops below it.
+        while !at.is_null() && (*at).type_ != xmlElementType_XML_DOCUMENT_NODE {
+            if (*at).line != 0 {
+                return usize::from((*at).line);
+            }
+            at = (*at).parent;
+        }
+        0
+    }
 }
