@@ -160,7 +160,7 @@ async fn import_with(
                 Ok(PutOutcome::Unchanged) => report.unchanged += 1,
                 Err(StoreError::Other(e)) => {
                     let stopped = report.stopped.get_or_insert_with(|| StorageFailure {
-                        cause: format!("{e:#}"),
+                        cause: e.to_string(),
                         not_imported: Vec::new(),
                     });
                     stopped.not_imported.push(path);
@@ -176,7 +176,6 @@ async fn import_with(
                 stopped.not_imported.extend(paths);
             }
             stopped.not_imported.extend(chunks.by_ref().flatten());
-            tracing::error!("import stopped: storage failure: {}", stopped.cause);
             break;
         }
         bar.set_position(report.total() as u64);

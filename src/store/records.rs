@@ -121,7 +121,7 @@ async fn begin_on<'c>(
 /// Rolls a failed transaction back now rather than when the connection is next used.
 async fn roll_back(tx: sqlx::Transaction<'_, sqlx::Any>) {
     if let Err(e) = tx.rollback().await {
-        tracing::warn!("rolling back a failed write failed too: {e}");
+        tracing::debug!("rolling back a failed write failed too: {e}");
     }
 }
 
@@ -130,9 +130,10 @@ async fn roll_back(tx: sqlx::Transaction<'_, sqlx::Any>) {
 /// an I/O error), so it is closed and the pool opens a fresh one when it needs one.
 async fn finish_write<T>(conn: PoolConnection<sqlx::Any>, result: &Result<T, StoreError>) {
     if let Err(StoreError::Other(e)) = result {
-        tracing::warn!("closing a database connection after a failed write: {e:#}");
+        // The caller reports the error itself; this is only the connection's fate.
+        tracing::debug!("closing a database connection after a failed write: {e}");
         if let Err(close) = conn.close().await {
-            tracing::warn!("the connection did not close cleanly: {close}");
+            tracing::debug!("the connection did not close cleanly: {close}");
         }
     }
 }
