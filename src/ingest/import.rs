@@ -192,7 +192,10 @@ async fn import_with(
 }
 
 /// Prepares one file; a panic while preparing it refuses that file alone.
-fn prepare_guarded(prepare_file: &(dyn Fn(&Path) -> Prepared + Send + Sync), path: &Path) -> Prepared {
+fn prepare_guarded(
+    prepare_file: &(dyn Fn(&Path) -> Prepared + Send + Sync),
+    path: &Path,
+) -> Prepared {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare_file(path))).unwrap_or_else(
         |panic| {
             let message = panic
@@ -200,7 +203,9 @@ fn prepare_guarded(prepare_file: &(dyn Fn(&Path) -> Prepared + Send + Sync), pat
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown cause".to_string());
-            Err(format!("internal error while preparing the file: {message}"))
+            Err(format!(
+                "internal error while preparing the file: {message}"
+            ))
         },
     )
 }
@@ -213,9 +218,8 @@ pub fn read_document(path: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
         .metadata()
         .map_err(|e| format!("cannot read: {e}"))?
         .len();
-    let too_large = |size: u64| {
-        format!("document of {size} bytes exceeds the limit of {max_bytes} bytes")
-    };
+    let too_large =
+        |size: u64| format!("document of {size} bytes exceeds the limit of {max_bytes} bytes");
     if size > max_bytes as u64 {
         return Err(too_large(size));
     }
@@ -241,13 +245,12 @@ mod tests {
         let files: Vec<PathBuf> = (0..3)
             .map(|i| dir.path().join(format!("{i}.xml")))
             .collect();
-        let prepare_file: Arc<dyn Fn(&Path) -> Prepared + Send + Sync> =
-            Arc::new(|path: &Path| {
-                if path.ends_with("1.xml") {
-                    panic!("this file cannot be prepared");
-                }
-                Err("not METS".to_string())
-            });
+        let prepare_file: Arc<dyn Fn(&Path) -> Prepared + Send + Sync> = Arc::new(|path: &Path| {
+            if path.ends_with("1.xml") {
+                panic!("this file cannot be prepared");
+            }
+            Err("not METS".to_string())
+        });
         let report = import_with(store, files.clone(), false, prepare_file).await;
         assert_eq!(report.total(), 3);
         let mut failed = report.failed.clone();

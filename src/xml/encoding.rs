@@ -88,7 +88,9 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let end = decl.windows(2).position(|w| w == b"?>")?;
     let decl = std::str::from_utf8(&decl[..end]).ok()?;
     let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
     let rest = rest.trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let value = &rest[1..];
@@ -137,13 +139,20 @@ mod tests {
     fn a_declared_single_byte_encoding_is_left_to_libxml2() {
         let source = decode(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xE4</a>").unwrap();
         assert!(!source.utf8);
-        assert!(decode(b"<?xml version=\"1.0\" encoding='utf-8'?><a/>").unwrap().utf8);
+        assert!(
+            decode(b"<?xml version=\"1.0\" encoding='utf-8'?><a/>")
+                .unwrap()
+                .utf8
+        );
     }
 
     #[test]
     fn an_unpaired_surrogate_is_refused() {
         let mut bytes = utf16le("<a>", true);
         bytes.extend([0x00, 0xD8]);
-        assert!(matches!(decode(&bytes), Err(ParseError::BadEncoding { .. })));
+        assert!(matches!(
+            decode(&bytes),
+            Err(ParseError::BadEncoding { .. })
+        ));
     }
 }

@@ -95,7 +95,9 @@ pub enum ParseError {
     },
     /// A text node, CDATA section, comment, processing instruction or attribute value is
     /// longer than [`ParseLimits::max_text_bytes`].
-    #[error("line {line}: a text of {length} bytes exceeds the limit of {limit} bytes per text node")]
+    #[error(
+        "line {line}: a text of {length} bytes exceeds the limit of {limit} bytes per text node"
+    )]
     TextTooLong {
         /// Line of the element or node holding the text.
         line: usize,

@@ -115,7 +115,7 @@ mod tests {
     use super::*;
 
     fn refused(text: &str) -> ParseError {
-        check(text.as_bytes()).err().expect("refused")
+        check(text.as_bytes()).expect_err("refused")
     }
 
     #[test]
@@ -130,7 +130,10 @@ mod tests {
     #[test]
     fn an_internal_subset_without_entities_is_refused_too() {
         let doc = "<?xml version='1.0'?>\n<!DOCTYPE a [<!ATTLIST a x CDATA 'd'>]><a/>";
-        assert_eq!(refused(doc), ParseError::InternalSubset { line: 2, column: 1 });
+        assert_eq!(
+            refused(doc),
+            ParseError::InternalSubset { line: 2, column: 1 }
+        );
     }
 
     #[test]

@@ -12,15 +12,15 @@
 //! amplification checks) stay on as well.
 
 use libxml::bindings::{
-    xmlCtxtReadMemory, xmlElementType_XML_CDATA_SECTION_NODE,
-    xmlElementType_XML_COMMENT_NODE, xmlElementType_XML_ELEMENT_NODE,
-    xmlElementType_XML_DOCUMENT_NODE, xmlElementType_XML_ENTITY_REF_NODE,
-    xmlElementType_XML_PI_NODE, xmlElementType_XML_TEXT_NODE, xmlError, xmlFreeParserCtxt,
-    xmlNewParserCtxt, xmlNodePtr, xmlParserCtxtPtr, xmlParserOption_XML_PARSE_IGNORE_ENC,
-    xmlParserOption_XML_PARSE_NODICT, xmlParserOption_XML_PARSE_NOERROR,
-    xmlParserOption_XML_PARSE_NONET, xmlParserOption_XML_PARSE_NOWARNING,
-    xmlSAX2GetColumnNumber, xmlSAX2GetLineNumber, xmlSetStructuredErrorFunc, xmlStopParser,
-    __xmlStructuredError, __xmlStructuredErrorContext, xmlChar, xmlStructuredErrorFunc,
+    __xmlStructuredError, __xmlStructuredErrorContext, xmlChar, xmlCtxtReadMemory,
+    xmlElementType_XML_CDATA_SECTION_NODE, xmlElementType_XML_COMMENT_NODE,
+    xmlElementType_XML_DOCUMENT_NODE, xmlElementType_XML_ELEMENT_NODE,
+    xmlElementType_XML_ENTITY_REF_NODE, xmlElementType_XML_PI_NODE, xmlElementType_XML_TEXT_NODE,
+    xmlError, xmlFreeParserCtxt, xmlNewParserCtxt, xmlNodePtr, xmlParserCtxtPtr,
+    xmlParserOption_XML_PARSE_IGNORE_ENC, xmlParserOption_XML_PARSE_NODICT,
+    xmlParserOption_XML_PARSE_NOERROR, xmlParserOption_XML_PARSE_NONET,
+    xmlParserOption_XML_PARSE_NOWARNING, xmlSAX2GetColumnNumber, xmlSAX2GetLineNumber,
+    xmlSetStructuredErrorFunc, xmlStopParser, xmlStructuredErrorFunc,
 };
 use libxml::error::StructuredError;
 use libxml::tree::Document;

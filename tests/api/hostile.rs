@@ -78,7 +78,8 @@ async fn assert_served_in_every_format(app: &TestApp, expected_mets: &str) {
             .await;
         assert_eq!(doc.s("local-name(//o:metadata/*)"), root, "{prefix}");
         assert!(
-            doc.s("//o:metadata").contains("Belägerte und entsetzte Stadt Wien"),
+            doc.s("//o:metadata")
+                .contains("Belägerte und entsetzte Stadt Wien"),
             "{prefix}"
         );
     }
@@ -96,11 +97,13 @@ async fn a_quoted_gt_in_an_attribute_default_cannot_smuggle_an_entity_into_a_sto
         )
         .replacen("Belägerte und", "Belägerte &t; und", 1);
     let file = write(&dir, "hostile.xml", hostile.as_bytes());
-    let report = app.import("ulb", &[file.clone()], true).await;
+    let report = app.import("ulb", std::slice::from_ref(&file), true).await;
     assert_eq!(report.created, 0);
     assert_eq!(report.failed.len(), 1);
     assert!(
-        report.failed[0].1.contains("entity declarations are not accepted"),
+        report.failed[0]
+            .1
+            .contains("entity declarations are not accepted"),
         "{:?}",
         report.failed
     );
@@ -114,10 +117,11 @@ async fn a_quoted_gt_in_an_attribute_default_cannot_smuggle_an_entity_into_a_sto
     assert_eq!(get.errors(), vec!["idDoesNotExist"]);
     // `vitrine validate` goes through the same guard.
     let refused = vitrine::validation::validate(hostile.as_bytes(), &[], Default::default())
-        .err()
-        .expect("validate refuses the document");
+        .expect_err("validate refuses the document");
     assert!(
-        refused.to_string().contains("entity declarations are not accepted"),
+        refused
+            .to_string()
+            .contains("entity declarations are not accepted"),
         "{refused}"
     );
 }
@@ -201,9 +205,15 @@ async fn records_ingested_with_a_bom_or_as_utf16_reach_zmets_through_the_validat
         join_wait: Duration::from_millis(300),
         ..Options::new("ulb", "test")
     };
-    let report = run(app.store.clone(), app.tree().await, &app.config, &options, &|_, _| {})
-        .await
-        .expect("job run");
+    let report = run(
+        app.store.clone(),
+        app.tree().await,
+        &app.config,
+        &options,
+        &|_, _| {},
+    )
+    .await
+    .expect("job run");
     assert_eq!(report.validated, 2);
     let list = app
         .oai(&[("verb", "ListRecords"), ("metadataPrefix", "zmets")])
@@ -212,10 +222,7 @@ async fn records_ingested_with_a_bom_or_as_utf16_reach_zmets_through_the_validat
     identifiers.sort();
     assert_eq!(
         identifiers,
-        vec![
-            IDENTIFIER.to_string(),
-            format!("{IDENTIFIER}_utf16"),
-        ],
+        vec![IDENTIFIER.to_string(), format!("{IDENTIFIER}_utf16"),],
         "{}",
         String::from_utf8_lossy(&list.raw)
     );
@@ -282,7 +289,11 @@ fn copies(dir: &tempfile::TempDir) -> Vec<PathBuf> {
     (0..300)
         .map(|i| {
             let id = format!("copy_{i:04}");
-            write(dir, &format!("{id}.xml"), text.replace(MONO, &id).as_bytes())
+            write(
+                dir,
+                &format!("{id}.xml"),
+                text.replace(MONO, &id).as_bytes(),
+            )
         })
         .collect()
 }
@@ -312,7 +323,9 @@ async fn import_on_a_full_disk(app: &TestApp, dir: &tempfile::TempDir) {
     let output = std::process::Command::new("bash")
         .arg("-c")
         // SIGXFSZ ignored, so a write past the limit fails with EFBIG instead of killing.
-        .arg(format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\""))
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\""
+        ))
         .arg(env!("CARGO_BIN_EXE_vitrine"))
         .arg("--config")
         .arg(&config)
@@ -335,7 +348,10 @@ async fn import_on_a_full_disk(app: &TestApp, dir: &tempfile::TempDir) {
         .lines()
         .find(|l| l.starts_with("import stopped: storage failure:"))
         .unwrap();
-    assert!(cause.contains("disk I/O error") || cause.contains("full"), "{cause}");
+    assert!(
+        cause.contains("disk I/O error") || cause.contains("full"),
+        "{cause}"
+    );
     // Every file accounted for: 300 seen, none refused for itself, the rest not imported.
     let summary = stdout.lines().last().unwrap_or_default();
     assert!(summary.starts_with("300 files: "), "{summary}");
@@ -369,7 +385,10 @@ async fn import_with_the_server_gone(app: &TestApp, dir: &tempfile::TempDir, fil
     };
     let tree = app.tree().await;
     let ulb = app.domain("ulb").await;
-    sqlx::raw_sql(allow(false)).execute(&mut admin).await.unwrap();
+    sqlx::raw_sql(allow(false))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
         .bind(name)
         .execute(&mut admin)
@@ -386,13 +405,18 @@ async fn import_with_the_server_gone(app: &TestApp, dir: &tempfile::TempDir, fil
         false,
     )
     .await;
-    sqlx::raw_sql(allow(true)).execute(&mut admin).await.unwrap();
+    sqlx::raw_sql(allow(true))
+        .execute(&mut admin)
+        .await
+        .unwrap();
 
     assert_eq!(report.created + report.replaced + report.unchanged, 0);
     assert!(report.failed.is_empty(), "{:?}", report.failed.first());
     let stopped = report.stopped.as_ref().expect("the import stopped");
     assert!(
-        stopped.cause.contains("not currently accepting connections")
+        stopped
+            .cause
+            .contains("not currently accepting connections")
             || stopped.cause.contains("terminating connection"),
         "{}",
         stopped.cause
@@ -425,6 +449,9 @@ async fn an_import_stops_at_a_storage_failure_names_the_cause_once_and_accounts_
     }
     // The database works again for the next import, whatever the last one left.
     let again = app.import("ulb", &[dir.path().join("files")], true).await;
-    assert!(again.failed.is_empty() && again.stopped.is_none(), "{again:?}");
+    assert!(
+        again.failed.is_empty() && again.stopped.is_none(),
+        "{again:?}"
+    );
     assert_eq!(again.total(), 300);
 }
