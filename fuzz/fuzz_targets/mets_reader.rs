@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => return common::assert_reason("the METS", &e.to_string()),
     };
     if let Some(id) = &record.local_id {
-        assert!(!id.is_empty() && id.trim() == id, "local id {id:?}");
+        let xml_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+        assert!(
+            !id.is_empty() && id.trim_matches(xml_space) == id,
+            "local id {id:?}"
+        );
     }
     for parent in &record.parent_refs {
         assert!(!parent.is_empty(), "an empty parent reference");
