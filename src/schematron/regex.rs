@@ -235,14 +235,15 @@ impl Translator<'_> {
                     break;
                 }
                 '\\' => {
+                    let start = self.single_char_escape();
                     let e = self.escape(true)?;
                     out.push_str(&e);
-                    self.range_tail(&mut out)?;
+                    self.range_tail(start, &mut out)?;
                 }
                 '[' => return Err("'[' must be escaped inside a character class".into()),
                 other => {
                     escape_literal(other, &mut out);
-                    self.range_tail(&mut out)?;
+                    self.range_tail(Some(other), &mut out)?;
                 }
             }
             first = false;
@@ -251,8 +252,22 @@ impl Translator<'_> {
         Ok(out)
     }
 
-    /// Copies `-x` after a class character when it forms a range.
-    fn range_tail(&mut self, out: &mut String) -> Result<(), String> {
+    /// The character a single-character escape stands for, the backslash consumed
+    /// (`None` for a multi-character escape such as `\d` or `\p{L}`).
+    fn single_char_escape(&self) -> Option<char> {
+        match self.peek()? {
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            c if "\\|.-^?*+{}()[]".contains(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Copies `-x` after a class character `start` when it forms a range. A range runs
+    /// between two single characters, the first not after the second (XML Schema 2,
+    /// F.1 `seRange`): anything else is refused.
+    fn range_tail(&mut self, start: Option<char>, out: &mut String) -> Result<(), String> {
         if self.peek() == Some('-')
             && !matches!(self.chars.get(self.pos + 1), Some(']') | Some('[') | None)
         {
@@ -260,10 +275,26 @@ impl Translator<'_> {
             out.push('-');
             let c = self.peek().unwrap_or(']');
             self.pos += 1;
-            if c == '\\' {
+            let end = if c == '\\' {
+                let end = self.single_char_escape();
                 out.push_str(&self.escape(true)?);
+                end
             } else {
                 escape_literal(c, out);
+                Some(c)
+            };
+            match (start, end) {
+                (Some(first), Some(last)) if first > last => {
+                    return Err(format!(
+                        "the character range {first:?}-{last:?} is reversed: its start comes after its end"
+                    ))
+                }
+                (Some(_), Some(_)) => {}
+                _ => {
+                    return Err(
+                        "a multi-character escape cannot be an end of a character range".into(),
+                    )
+                }
             }
         }
         Ok(())
@@ -285,6 +316,19 @@ mod tests {
         assert!(!is_match("^\\i\\c*$", "", "a b"));
         assert!(is_match("^\\I", "", "1"));
         assert!(is_match("^\\C$", "", " "));
+    }
+
+    #[test]
+    fn reversed_ranges_and_escapes_as_range_ends_are_refused_with_a_reason() {
+        // Found by fuzzing: `[a-?]` translated to a class the regex crate does not compile.
+        let err = translate("[a-?sz-[aeiou]]+", "i").unwrap_err();
+        assert!(err.contains("'a'-'?' is reversed"), "{err}");
+        assert!(translate("[\\d-z]", "").unwrap_err().contains("multi-character escape"));
+        assert!(translate("[a-\\d]", "").unwrap_err().contains("multi-character escape"));
+        for ok in ["[a-z]", "[\\--\\.]", "[+--]", "[\\t-\\r]", "[\\n-z]"] {
+            let source = translate(ok, "").unwrap();
+            assert!(Regex::new(&source).is_ok(), "{ok} -> {source}");
+        }
     }
 
     #[test]
