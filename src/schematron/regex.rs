@@ -89,7 +89,8 @@ struct Translator<'a> {
 }
 
 fn escape_literal(c: char, out: &mut String) {
-    if c.is_ascii_punctuation() {
+    // `\<` and `\>` are word boundaries in the regex crate, not the characters.
+    if c.is_ascii_punctuation() && c != '<' && c != '>' {
         out.push('\\');
     }
     out.push(c);
@@ -329,6 +330,15 @@ mod tests {
             let source = translate(ok, "").unwrap();
             assert!(Regex::new(&source).is_ok(), "{ok} -> {source}");
         }
+    }
+
+    #[test]
+    fn angle_brackets_are_characters_in_and_outside_classes() {
+        // Found by fuzzing: `<` was escaped to `\<`, a word boundary, which a class refuses.
+        let source = translate("--a:[ae,i?P<en_ub]%+", "i").unwrap();
+        assert!(Regex::new(&source).is_ok(), "{source}");
+        assert!(is_match("^a<b>$", "", "a<b>"));
+        assert!(is_match("^[<>]+$", "", "<><"));
     }
 
     #[test]
