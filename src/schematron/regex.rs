@@ -324,8 +324,12 @@ mod tests {
         // Found by fuzzing: `[a-?]` translated to a class the regex crate does not compile.
         let err = translate("[a-?sz-[aeiou]]+", "i").unwrap_err();
         assert!(err.contains("'a'-'?' is reversed"), "{err}");
-        assert!(translate("[\\d-z]", "").unwrap_err().contains("multi-character escape"));
-        assert!(translate("[a-\\d]", "").unwrap_err().contains("multi-character escape"));
+        assert!(translate("[\\d-z]", "")
+            .unwrap_err()
+            .contains("multi-character escape"));
+        assert!(translate("[a-\\d]", "")
+            .unwrap_err()
+            .contains("multi-character escape"));
         for ok in ["[a-z]", "[\\--\\.]", "[+--]", "[\\t-\\r]", "[\\n-z]"] {
             let source = translate(ok, "").unwrap();
             assert!(Regex::new(&source).is_ok(), "{ok} -> {source}");
