@@ -104,13 +104,20 @@ impl Translator<'_> {
     fn branch_sequence(&mut self) -> Result<String, String> {
         let mut out = String::new();
         let mut depth = 0usize;
+        // Whether the last thing translated is an atom a quantifier may repeat, and
+        // whether it is a quantifier (which `?` may make reluctant, as XPath allows).
+        let mut atom = false;
+        let mut quantifier = false;
         while let Some(c) = self.peek() {
             self.pos += 1;
+            let was_atom = std::mem::replace(&mut atom, true);
+            let was_quantifier = std::mem::replace(&mut quantifier, false);
             match c {
                 '\\' => out.push_str(&self.escape(false)?),
                 '[' => out.push_str(&self.class()?),
                 '.' => out.push_str(if self.dot_all { "(?s:.)" } else { "[^\\n\\r]" }),
                 '(' => {
+                    atom = false;
                     depth += 1;
                     out.push('(');
                     if self.peek() == Some('?') {
@@ -130,8 +137,20 @@ impl Translator<'_> {
                     out.push(')');
                 }
                 ']' => return Err("unbalanced ']' in regular expression".into()),
+                '?' if was_quantifier => {
+                    // Reluctant: `*?`, `+?`, `??`, `{n,m}?`.
+                    atom = false;
+                    out.push('?');
+                }
+                '{' | '?' | '*' | '+' if !was_atom => {
+                    return Err(format!(
+                        "the quantifier '{c}' follows nothing it could repeat"
+                    ));
+                }
                 '{' => {
                     // A quantifier {n}, {n,}, {n,m}: copy up to the closing brace.
+                    atom = false;
+                    quantifier = true;
                     out.push('{');
                     while let Some(d) = self.peek() {
                         self.pos += 1;
@@ -144,7 +163,15 @@ impl Translator<'_> {
                         }
                     }
                 }
-                '|' | '?' | '*' | '+' | '^' | '$' => out.push(c),
+                '?' | '*' | '+' => {
+                    atom = false;
+                    quantifier = true;
+                    out.push(c);
+                }
+                '|' | '^' | '$' => {
+                    atom = false;
+                    out.push(c);
+                }
                 other => escape_literal(other, &mut out),
             }
         }
@@ -343,6 +370,19 @@ mod tests {
         assert!(Regex::new(&source).is_ok(), "{source}");
         assert!(is_match("^a<b>$", "", "a<b>"));
         assert!(is_match("^[<>]+$", "", "<><"));
+    }
+
+    #[test]
+    fn a_quantifier_without_something_to_repeat_is_refused_with_a_reason() {
+        // Found by fuzzing: `(+)` was passed on, and the regex crate refused it.
+        for bad in ["\\S+@(+)S", "*a", "a|+b", "^*", "a**", "(?:{2})"] {
+            let err = translate(bad, "").unwrap_err();
+            assert!(err.contains("follows nothing"), "{bad}: {err}");
+        }
+        for ok in ["a*?b", "a{2,3}?", "(ab)+", "[a-z]{2}", "a??", "\\d+"] {
+            let source = translate(ok, "").unwrap();
+            assert!(Regex::new(&source).is_ok(), "{ok} -> {source}");
+        }
     }
 
     #[test]

@@ -162,6 +162,17 @@ pub fn parse_source(bytes: &[u8], limits: ParseLimits) -> Result<Parsed<'_>, Par
     if source.text.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
+    if source.utf8 {
+        // libxml2 takes a NUL byte for the end of the input and ignores what follows it.
+        if let Some(at) = source.text.iter().position(|b| *b == 0) {
+            let (line, column) = line_column(&source.text, at);
+            return Err(ParseError::Malformed {
+                line,
+                column,
+                message: "the character U+0000 is not allowed in XML".to_string(),
+            });
+        }
+    }
     let prolog = prolog::check(&source.text)?;
     let document = parse_unchecked(&source.text, source.utf8)?;
     match strict::inspect(&document, limits.max_text_bytes) {
@@ -336,6 +347,21 @@ mod tests {
             parse(doc, ParseLimits::default()),
             Err(ParseError::EntityReference { line: 2, .. })
         ));
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_even_after_the_root_element() {
+        // Found by fuzzing: libxml2 stopped reading at the NUL and accepted the document
+        // with whatever (not even UTF-8) followed.
+        let doc = b"<a>x</a>\n\0\0</a>\xde";
+        assert_eq!(
+            parse(doc, ParseLimits::default()).err(),
+            Some(ParseError::Malformed {
+                line: 2,
+                column: 1,
+                message: "the character U+0000 is not allowed in XML".to_string()
+            })
+        );
     }
 
     #[test]
