@@ -151,17 +151,25 @@ impl Translator<'_> {
                     // A quantifier {n}, {n,}, {n,m}: copy up to the closing brace.
                     atom = false;
                     quantifier = true;
-                    out.push('{');
-                    while let Some(d) = self.peek() {
+                    let mut bounds = String::new();
+                    loop {
+                        match self.peek() {
+                            None => return Err("unterminated quantifier '{'".into()),
+                            Some('}') => break,
+                            Some(d) if d.is_ascii_digit() || d == ',' => bounds.push(d),
+                            Some(d) => return Err(format!("invalid quantifier character '{d}'")),
+                        }
                         self.pos += 1;
-                        if !(d.is_ascii_digit() || d == ',' || d == '}') {
-                            return Err(format!("invalid quantifier character '{d}'"));
-                        }
-                        out.push(d);
-                        if d == '}' {
-                            break;
-                        }
                     }
+                    self.pos += 1;
+                    // {n}, {n,} or {n,m}: at least the lower bound, at most one comma.
+                    let (low, high) = bounds.split_once(',').unwrap_or((&bounds, ""));
+                    if low.is_empty() || high.contains(',') {
+                        return Err(format!("invalid quantifier {{{bounds}}}"));
+                    }
+                    out.push('{');
+                    out.push_str(&bounds);
+                    out.push('}');
                 }
                 '?' | '*' | '+' => {
                     atom = false;
@@ -379,7 +387,16 @@ mod tests {
             let err = translate(bad, "").unwrap_err();
             assert!(err.contains("follows nothing"), "{bad}: {err}");
         }
-        for ok in ["a*?b", "a{2,3}?", "(ab)+", "[a-z]{2}", "a??", "\\d+"] {
+        // Found by fuzzing: `4{}` was passed on.
+        for bad in ["a{}", "a{,2}", "a{1,2,3}", "a{2"] {
+            assert!(
+                translate(bad, "").unwrap_err().contains("quantifier"),
+                "{bad}"
+            );
+        }
+        for ok in [
+            "a*?b", "a{2,3}?", "(ab)+", "[a-z]{2}", "a??", "\\d+", "a{2,}",
+        ] {
             let source = translate(ok, "").unwrap();
             assert!(Regex::new(&source).is_ok(), "{ok} -> {source}");
         }

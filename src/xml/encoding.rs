@@ -22,6 +22,21 @@ pub struct Source<'a> {
 
 /// Settles the encoding of `bytes` (see the module documentation).
 pub fn decode(bytes: &[u8]) -> Result<Source<'_>, ParseError> {
+    let source = decode_text(bytes)?;
+    if source.utf8
+        && source.text.starts_with(&[0xEF, 0xBB, 0xBF])
+        && source.text.len() < bytes.len()
+    {
+        // A second mark after the first: U+FEFF where the document must begin with `<`
+        // (libxml2 would take it for a mark of its own and skip it).
+        return Err(ParseError::BadEncoding {
+            message: "a second byte order mark follows the first".to_string(),
+        });
+    }
+    Ok(source)
+}
+
+fn decode_text(bytes: &[u8]) -> Result<Source<'_>, ParseError> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return Ok(Source {
             text: Cow::Borrowed(rest),
@@ -144,6 +159,18 @@ mod tests {
                 .unwrap()
                 .utf8
         );
+    }
+
+    #[test]
+    fn a_second_byte_order_mark_is_refused() {
+        // Found by fuzzing: libxml2 skipped the second mark, the prolog check did not.
+        let twice = [0xFF, 0xFE, 0xFF, 0xFE, b'<', 0, b'a', 0, b'/', 0, b'>', 0];
+        assert!(matches!(
+            decode(&twice),
+            Err(ParseError::BadEncoding { .. })
+        ));
+        let twice = b"\xEF\xBB\xBF\xEF\xBB\xBF<a/>";
+        assert!(matches!(decode(twice), Err(ParseError::BadEncoding { .. })));
     }
 
     #[test]
