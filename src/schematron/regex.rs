@@ -14,6 +14,13 @@ use std::rc::Rc;
 const NAME_START: &str = ":A-Z_a-z\\u{C0}-\\u{D6}\\u{D8}-\\u{F6}\\u{F8}-\\u{2FF}\\u{370}-\\u{37D}\\u{37F}-\\u{1FFF}\\u{200C}-\\u{200D}\\u{2070}-\\u{218F}\\u{2C00}-\\u{2FEF}\\u{3001}-\\u{D7FF}\\u{F900}-\\u{FDCF}\\u{FDF0}-\\u{FFFD}\\u{10000}-\\u{EFFFF}";
 const NAME_EXTRA: &str = "\\-.0-9\\u{B7}\\u{300}-\\u{36F}\\u{203F}-\\u{2040}";
 
+/// The general categories `\p{..}` may name (XML Schema 2, F.1.1).
+const CATEGORIES: [&str; 36] = [
+    "L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "P", "Pc",
+    "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Z", "Zs", "Zl", "Zp", "S", "Sm", "Sc", "Sk", "So", "C",
+    "Cc", "Cf", "Co", "Cn",
+];
+
 /// Translates `pattern` with XPath `flags` into an equivalent Rust regex source.
 pub fn translate(pattern: &str, flags: &str) -> Result<String, String> {
     let mut dot_all = false;
@@ -218,6 +225,9 @@ impl Translator<'_> {
                         "Unicode block escape \\{c}{{Is{block}}} is not supported"
                     ));
                 }
+                if !CATEGORIES.contains(&name.as_str()) {
+                    return Err(format!("unknown Unicode category \\{c}{{{name}}}"));
+                }
                 format!("\\{c}{{{name}}}")
             }
             '1'..='9' if !in_class => {
@@ -387,6 +397,11 @@ mod tests {
             let err = translate(bad, "").unwrap_err();
             assert!(err.contains("follows nothing"), "{bad}: {err}");
         }
+        // Found by fuzzing: `\p{Fu}` was passed on.
+        assert!(translate("(a|b)*\\p{Fu}.", "sm")
+            .unwrap_err()
+            .contains("unknown Unicode category"));
+        assert!(translate("\\p{Lu}\\P{Nd}", "").is_ok());
         // Found by fuzzing: `4{}` was passed on.
         for bad in ["a{}", "a{,2}", "a{1,2,3}", "a{2"] {
             assert!(
