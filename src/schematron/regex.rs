@@ -174,6 +174,18 @@ impl Translator<'_> {
                     if low.is_empty() || high.contains(',') {
                         return Err(format!("invalid quantifier {{{bounds}}}"));
                     }
+                    let bound = |b: &str| b.parse::<u32>().ok().filter(|n| *n <= 65_535);
+                    match (
+                        bound(low),
+                        high.is_empty().then_some(0).or_else(|| bound(high)),
+                    ) {
+                        (Some(l), Some(h)) if high.is_empty() || l <= h => {}
+                        _ => {
+                            return Err(format!(
+                                "quantifier {{{bounds}}}: bounds must be ordered and at most 65535"
+                            ))
+                        }
+                    }
                     out.push('{');
                     out.push_str(&bounds);
                     out.push('}');
@@ -402,6 +414,13 @@ mod tests {
             .unwrap_err()
             .contains("unknown Unicode category"));
         assert!(translate("\\p{Lu}\\P{Nd}", "").is_ok());
+        // Found by fuzzing: a bound too large for the regex crate was passed on.
+        for bad in ["\\d{5000000000000000000000}", "a{3,2}", "a{1,70000}"] {
+            assert!(
+                translate(bad, "").unwrap_err().contains("quantifier"),
+                "{bad}"
+            );
+        }
         // Found by fuzzing: `4{}` was passed on.
         for bad in ["a{}", "a{,2}", "a{1,2,3}", "a{2"] {
             assert!(
