@@ -39,9 +39,9 @@ impl Run for Import {
         let files = crate::ingest::collect_files(&self.paths).map_err(anyhow::Error::msg)?;
         let options = ImportOptions {
             release: self.release,
-            limits: crate::xml::ParseLimits {
-                max_bytes: opened.config.ingest.max_document_bytes,
-            },
+            limits: crate::xml::ParseLimits::with_max_bytes(
+                opened.config.ingest.max_document_bytes,
+            ),
             show_progress: std::io::stderr().is_terminal(),
         };
         let started = std::time::Instant::now();
@@ -56,14 +56,25 @@ impl Run for Import {
         for (file, reason) in &report.failed {
             eprintln!("{}: {reason}", file.display());
         }
+        if let Some(stopped) = &report.stopped {
+            eprintln!("import stopped: storage failure: {}", stopped.cause);
+            eprintln!(
+                "{} not imported because of it:",
+                crate::validation::text::count(stopped.not_imported.len(), "file")
+            );
+            for file in &stopped.not_imported {
+                eprintln!("  {}", file.display());
+            }
+        }
         let seconds = started.elapsed().as_secs_f64();
         println!(
-            "{} files: {} created, {} replaced, {} unchanged, {} failed ({:.1} s, {:.0} records/s)",
+            "{} files: {} created, {} replaced, {} unchanged, {} failed, {} not imported ({:.1} s, {:.0} records/s)",
             report.total(),
             report.created,
             report.replaced,
             report.unchanged,
             report.failed.len(),
+            report.stopped.as_ref().map_or(0, |s| s.not_imported.len()),
             seconds,
             report.total() as f64 / seconds.max(1e-9)
         );
@@ -75,6 +86,13 @@ impl Run for Import {
                 report.committed()
             );
             return Ok(ExitCode::from(INTERRUPTED));
+        }
+        if let Some(stopped) = &report.stopped {
+            return Ok(ExitCode::from(if stopped.transient {
+                TRANSIENT
+            } else {
+                NEEDS_A_PERSON
+            }));
         }
         Ok(if report.transient > 0 {
             eprintln!(

@@ -78,8 +78,9 @@ impl Run for Validate {
         let (mut any_invalid, mut unusable, mut storage_full) = (false, false, false);
         for file in &self.files {
             let name = file.display().to_string();
-            let outcome = match std::fs::read(file) {
-                Err(e) => Outcome::Unusable(format!("cannot read: {e}")),
+            let limit = crate::xml::ParseLimits::default().max_bytes;
+            let outcome = match crate::ingest::read_document(file, limit) {
+                Err(reason) => Outcome::Unusable(reason),
                 Ok(bytes) => {
                     match crate::validation::validate(&bytes, &schemas, Default::default()) {
                         Ok(report) => Outcome::Report(Box::new(report)),

@@ -3,7 +3,7 @@
 //! the formats that are derived from it once (`mets` embed form, `mods`, `oai_dc`).
 
 use super::{crosswalk, METS_NS, MODS_NS, XLINK_NS, XSI_NS};
-use crate::xml::{parse, ParseError, ParseLimits};
+use crate::xml::{parse, parse_source, ParseError, ParseLimits, Parsed};
 use libxml::tree::{Document, Node, SaveOptions};
 use libxml::xpath::Context;
 
@@ -107,7 +107,8 @@ fn primary_mods_node(ctx: &mut Context) -> Option<Node> {
 }
 
 fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRecord, MetsError> {
-    let doc = parse(bytes, limits)?;
+    let parsed = parse_source(bytes, limits)?;
+    let doc = &parsed.document;
     let root = doc.get_root_element().ok_or(MetsError::NotMets {
         found: "nothing".into(),
     })?;
@@ -120,7 +121,7 @@ fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRec
             found: format!("{{{ns}}}{}", root.get_name()),
         });
     }
-    let mut ctx = Context::new(&doc).map_err(|_| MetsError::NotMets {
+    let mut ctx = Context::new(doc).map_err(|_| MetsError::NotMets {
         found: "an unreadable document".into(),
     })?;
     for (prefix, href) in [("mets", METS_NS), ("mods", MODS_NS), ("xlink", XLINK_NS)] {
@@ -133,7 +134,7 @@ fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRec
         parent_refs: Vec::new(),
         title: None,
         classifications: Vec::new(),
-        mets: embed_form(bytes, &doc, &root),
+        mets: embed_form(&parsed, &root),
         mods: None,
         dc: None,
     };
@@ -303,42 +304,18 @@ fn serialize_root(doc: &Document) -> String {
     .to_string()
 }
 
-/// The root element's bytes as ingested (UTF-8 input), or libxml2's UTF-8 serialisation
-/// of the root when the input uses another encoding.
-fn embed_form(bytes: &[u8], doc: &Document, root: &Node) -> Vec<u8> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    let mut buf = Vec::new();
-    let mut start = None;
-    let mut utf8 = true;
-    loop {
-        let before = reader.buffer_position() as usize;
-        match reader.read_event_into(&mut buf) {
-            Ok(Event::Decl(decl)) => {
-                if let Some(Ok(enc)) = decl.encoding() {
-                    let enc = String::from_utf8_lossy(&enc).to_ascii_lowercase();
-                    utf8 = enc == "utf-8" || enc == "utf8";
-                }
-            }
-            Ok(Event::Start(_)) | Ok(Event::Empty(_)) => {
-                start = Some(before);
-                break;
-            }
-            Ok(Event::Eof) | Err(_) => break,
-            Ok(_) => {}
-        }
-        buf.clear();
-    }
-    let end = bytes.iter().rposition(|b| *b == b'>').map(|p| p + 1);
-    if let (true, Some(start), Some(end)) = (utf8, start, end) {
-        // Trailing comments or PIs after the root end with '>' too: cut at the root's end tag.
-        let slice = &bytes[start..end];
-        let slice = trim_after_root(slice);
-        if std::str::from_utf8(slice).is_ok() && !bytes.starts_with(&[0xFE, 0xFF]) {
+/// The root element's bytes as ingested when the input is UTF-8 (after any byte order
+/// mark, or decoded from UTF-16), else libxml2's UTF-8 serialisation of the root.
+fn embed_form(parsed: &Parsed<'_>, root: &Node) -> Vec<u8> {
+    let text = &parsed.source.text;
+    if let (true, Some(start)) = (parsed.source.utf8, parsed.root_start) {
+        // Trailing comments or PIs after the root: cut at the root's end tag.
+        let slice = trim_after_root(&text[start..]);
+        if std::str::from_utf8(slice).is_ok() {
             return slice.to_vec();
         }
     }
-    doc.node_to_string(root).into_bytes()
+    parsed.document.node_to_string(root).into_bytes()
 }
 
 /// Cuts anything after the root element's end (comments, processing instructions).

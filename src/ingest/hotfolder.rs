@@ -85,9 +85,9 @@ impl Hotfolders {
                     release: config.ingest.watch_release,
                     validate: ValidateMode::Background,
                     reject_invalid: false,
-                    limits: crate::xml::ParseLimits {
-                        max_bytes: config.ingest.max_document_bytes,
-                    },
+                    limits: crate::xml::ParseLimits::with_max_bytes(
+                        config.ingest.max_document_bytes,
+                    ),
                     public_url: config.server.public_url.clone(),
                 };
                 for file in

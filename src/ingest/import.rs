@@ -1,16 +1,19 @@
 //! `vitrine import`: files and folders of METS into one domain, in parallel, with a
 //! progress bar on a terminal and a summary. Every file is reported; one bad file never
-//! stops the others. Files of one import that carry the same local id are refused
-//! together, so that the result never depends on the order of the files.
+//! stops the others, but a failing database does: the import stops at the first storage
+//! failure, names its cause once and lists what was not imported. Files of one import
+//! that carry the same local id are refused together, so that the result never depends on
+//! the order of the files.
 
 use super::prepare;
 use crate::domain::{Domain, DomainTree};
-use crate::store::{PutOutcome, Store};
+use crate::store::{PutOutcome, PutRecord, Store, StoreError};
 use crate::xml::ParseLimits;
 use futures_util::FutureExt;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,6 +38,20 @@ pub struct ImportReport {
     pub files: usize,
     /// Whether the import was stopped before it saw every file.
     pub interrupted: bool,
+    /// Set when the database failed: the import stopped there.
+    pub stopped: Option<StorageFailure>,
+}
+
+/// The database failure that stopped an import, and the files it left unimported.
+#[derive(Debug, Clone)]
+pub struct StorageFailure {
+    /// The database's error, as it reported it the first time.
+    pub cause: String,
+    /// Whether the failure is transient (database unreachable or locked, storage full).
+    pub transient: bool,
+    /// Files not stored because of it: those of the failed transaction and every file
+    /// after it, in import order.
+    pub not_imported: Vec<PathBuf>,
 }
 
 impl ImportReport {
@@ -134,34 +151,62 @@ pub async fn import_until(
         checked = refuse_collisions(files, limits, &mut report) => checked,
     };
     bar.set_position(report.total() as u64);
+    let domain_id = domain.id;
+    let prepare_file = move |path: &Path| {
+        read_document(path, limits.max_bytes).and_then(|bytes| {
+            prepare(&bytes, domain_id, &tree, None, release, limits).map_err(|e| e.to_string())
+        })
+    };
+    import_with(store, files, Arc::new(prepare_file), stop, report, bar).await
+}
+
+/// What preparing one file gives: a record to store, or why the file is refused.
+type Prepared = Result<PutRecord, String>;
+
+/// The import loop, with the preparation of a file as a parameter: prepares one batch
+/// while the previous one is stored, until every file is done, `stop` completes, or the
+/// database fails.
+async fn import_with(
+    store: Arc<dyn Store>,
+    files: Vec<PathBuf>,
+    prepare_file: Arc<dyn Fn(&Path) -> Prepared + Send + Sync>,
+    stop: impl Future<Output = ()>,
+    mut report: ImportReport,
+    bar: indicatif::ProgressBar,
+) -> ImportReport {
+    let mut stop = std::pin::pin!(stop);
     let chunks: Vec<Vec<PathBuf>> = files.chunks(BATCH).map(<[PathBuf]>::to_vec).collect();
     let prepare_chunk = |chunk: Vec<PathBuf>| {
-        let tree = tree.clone();
-        let domain_id = domain.id;
-        tokio::task::spawn_blocking(move || {
+        let prepare_file = prepare_file.clone();
+        let paths = chunk.clone();
+        let job = tokio::task::spawn_blocking(move || {
             chunk
                 .par_iter()
-                .map(|path| {
-                    let result = read_file(path).and_then(|bytes| {
-                        prepare(&bytes, domain_id, &tree, None, release, limits)
-                            .map_err(|e| e.to_string())
-                    });
-                    (path.clone(), result)
-                })
+                .map(|path| (path.clone(), prepare_guarded(&*prepare_file, path)))
                 .collect::<Vec<_>>()
-        })
+        });
+        (paths, job)
     };
     // While one batch is written to the database, the next is prepared.
     let mut chunks = chunks.into_iter();
     let mut next = chunks.next().map(prepare_chunk);
-    while let Some(job) = next.take() {
-        let prepared = tokio::select! {
+    while let Some((chunk_paths, job)) = next.take() {
+        let joined = tokio::select! {
             biased;
             _ = &mut stop => {
                 report.interrupted = true;
                 break;
             }
-            prepared = job => prepared.unwrap_or_default(),
+            joined = job => joined,
+        };
+        let prepared = match joined {
+            Ok(prepared) => prepared,
+            // The preparing task itself failed (it was cancelled or a panic escaped):
+            // every file of the chunk is still reported.
+            Err(e) => chunk_paths
+                .into_iter()
+                .map(|path| (path, Err(format!("could not be prepared: {e}"))))
+                .collect(),
         };
         next = chunks.next().map(prepare_chunk);
         let mut records = Vec::new();
@@ -182,11 +227,30 @@ pub async fn import_until(
                 Ok(PutOutcome::Created) => report.created += 1,
                 Ok(PutOutcome::Replaced) => report.replaced += 1,
                 Ok(PutOutcome::Unchanged) => report.unchanged += 1,
+                Err(e @ StoreError::Other(_)) => {
+                    let transient = e.is_transient();
+                    let stopped = report.stopped.get_or_insert_with(|| StorageFailure {
+                        cause: format!("{e:#}"),
+                        transient,
+                        not_imported: Vec::new(),
+                    });
+                    stopped.not_imported.push(path);
+                }
                 Err(e) => {
                     report.transient += usize::from(e.is_transient());
                     report.failed.push((path, e.to_string()));
                 }
             }
+        }
+        if let Some(stopped) = &mut report.stopped {
+            // Nothing more is written to a failing database; what is being prepared is
+            // dropped unstored.
+            if let Some((paths, job)) = next.take() {
+                job.abort();
+                stopped.not_imported.extend(paths);
+            }
+            stopped.not_imported.extend(chunks.by_ref().flatten());
+            break;
         }
         bar.set_position(report.total() as u64);
         if next.is_some() && stop.as_mut().now_or_never().is_some() {
@@ -195,7 +259,7 @@ pub async fn import_until(
         }
     }
     bar.finish_and_clear();
-    if report.created + report.replaced >= 1000 {
+    if report.created + report.replaced >= 1000 && report.stopped.is_none() {
         // The tables grew a lot: let the planner see it, or keyset pages may be planned
         // as scans.
         if let Err(e) = store.refresh_statistics().await {
@@ -212,11 +276,12 @@ async fn refuse_collisions(
     limits: ParseLimits,
     report: &mut ImportReport,
 ) -> Vec<PathBuf> {
+    let all = files.clone();
     let ids = tokio::task::spawn_blocking(move || {
         files
             .into_par_iter()
             .map(|path| {
-                let id = read_file(&path).and_then(|bytes| {
+                let id = read_document(&path, limits.max_bytes).and_then(|bytes| {
                     crate::formats::mets::local_id(&bytes, limits).map_err(|e| e.to_string())
                 });
                 (path, id)
@@ -224,7 +289,12 @@ async fn refuse_collisions(
             .collect::<Vec<_>>()
     })
     .await
-    .unwrap_or_default();
+    .unwrap_or_else(|e| {
+        // The reading task itself failed: every file is still reported.
+        all.into_iter()
+            .map(|path| (path, Err(format!("could not be read: {e}"))))
+            .collect()
+    });
     let mut by_id: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     let mut order = Vec::new();
     for (path, id) in ids {
@@ -262,6 +332,109 @@ async fn refuse_collisions(
     keep
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
+/// Prepares one file; a panic while preparing it refuses that file alone.
+fn prepare_guarded(
+    prepare_file: &(dyn Fn(&Path) -> Prepared + Send + Sync),
+    path: &Path,
+) -> Prepared {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare_file(path))).unwrap_or_else(
+        |panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown cause".to_string());
+            Err(format!(
+                "internal error while preparing the file: {message}"
+            ))
+        },
+    )
+}
+
+/// Reads a document file, refusing it by its size before reading it when it is larger
+/// than `max_bytes` (and reading no more than `max_bytes + 1` bytes should it grow).
+pub fn read_document(path: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("cannot read: {e}"))?
+        .len();
+    let too_large =
+        |size: u64| format!("document of {size} bytes exceeds the limit of {max_bytes} bytes");
+    if size > max_bytes as u64 {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() > max_bytes {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_while_preparing_a_file_refuses_that_file_alone_and_every_file_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/vitrine.db", dir.path().display());
+        let store: Arc<dyn Store> = Arc::new(crate::store::open(&url, 2).await.unwrap());
+        let files: Vec<PathBuf> = (0..3)
+            .map(|i| dir.path().join(format!("{i}.xml")))
+            .collect();
+        let prepare_file: Arc<dyn Fn(&Path) -> Prepared + Send + Sync> = Arc::new(|path: &Path| {
+            if path.ends_with("1.xml") {
+                panic!("this file cannot be prepared");
+            }
+            Err("not METS".to_string())
+        });
+        let report = import_with(
+            store,
+            files.clone(),
+            prepare_file,
+            std::future::pending(),
+            ImportReport::default(),
+            indicatif::ProgressBar::hidden(),
+        )
+        .await;
+        assert_eq!(report.total(), 3);
+        let mut failed = report.failed.clone();
+        failed.sort();
+        assert_eq!(
+            failed,
+            vec![
+                (files[0].clone(), "not METS".to_string()),
+                (
+                    files[1].clone(),
+                    "internal error while preparing the file: this file cannot be prepared"
+                        .to_string()
+                ),
+                (files[2].clone(), "not METS".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_by_its_size_without_reading_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sparse.xml");
+        // Sparse: 8 GiB that reading would have to allocate.
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(8 << 30)
+            .unwrap();
+        assert_eq!(
+            read_document(&path, 1024),
+            Err("document of 8589934592 bytes exceeds the limit of 1024 bytes".to_string())
+        );
+        std::fs::write(&path, b"<a/>").unwrap();
+        assert_eq!(read_document(&path, 4), Ok(b"<a/>".to_vec()));
+        assert!(read_document(&dir.path().join("missing.xml"), 4)
+            .unwrap_err()
+            .starts_with("cannot read: "));
+    }
 }

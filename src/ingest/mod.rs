@@ -11,7 +11,9 @@ pub use checked::{
     ingest_document, ingest_files, read_file, CheckedError, FileResult, IngestOptions, Ingested,
     ValidateMode,
 };
-pub use import::{collect_files, import, import_until, ImportOptions, ImportReport};
+pub use import::{
+    collect_files, import, import_until, read_document, ImportOptions, ImportReport, StorageFailure,
+};
 
 use crate::domain::{DomainTree, LocalId, OaiIdentifier};
 use crate::formats::{crosswalk, mets, Format};

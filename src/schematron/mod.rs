@@ -105,6 +105,13 @@ impl Schema {
     }
 }
 
+/// Translates an XML Schema / XPath 2.0 regular expression with its flags into the
+/// `regex` crate's syntax, as `matches()`, `replace()` and `tokenize()` use it; what
+/// cannot be translated is refused with the reason.
+pub fn translate_regex(pattern: &str, flags: &str) -> Result<String, String> {
+    regex::translate(pattern, flags)
+}
+
 /// Validates `doc` against every schema and merges the findings into one report.
 pub fn validate_all(schemas: &[Schema], doc: &Document) -> Report {
     let mut report = Report::default();

@@ -14,6 +14,13 @@ use std::rc::Rc;
 const NAME_START: &str = ":A-Z_a-z\\u{C0}-\\u{D6}\\u{D8}-\\u{F6}\\u{F8}-\\u{2FF}\\u{370}-\\u{37D}\\u{37F}-\\u{1FFF}\\u{200C}-\\u{200D}\\u{2070}-\\u{218F}\\u{2C00}-\\u{2FEF}\\u{3001}-\\u{D7FF}\\u{F900}-\\u{FDCF}\\u{FDF0}-\\u{FFFD}\\u{10000}-\\u{EFFFF}";
 const NAME_EXTRA: &str = "\\-.0-9\\u{B7}\\u{300}-\\u{36F}\\u{203F}-\\u{2040}";
 
+/// The general categories `\p{..}` may name (XML Schema 2, F.1.1).
+const CATEGORIES: [&str; 36] = [
+    "L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "P", "Pc",
+    "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Z", "Zs", "Zl", "Zp", "S", "Sm", "Sc", "Sk", "So", "C",
+    "Cc", "Cf", "Co", "Cn",
+];
+
 /// Translates `pattern` with XPath `flags` into an equivalent Rust regex source.
 pub fn translate(pattern: &str, flags: &str) -> Result<String, String> {
     let mut dot_all = false;
@@ -89,7 +96,8 @@ struct Translator<'a> {
 }
 
 fn escape_literal(c: char, out: &mut String) {
-    if c.is_ascii_punctuation() {
+    // `\<` and `\>` are word boundaries in the regex crate, not the characters.
+    if c.is_ascii_punctuation() && c != '<' && c != '>' {
         out.push('\\');
     }
     out.push(c);
@@ -103,13 +111,20 @@ impl Translator<'_> {
     fn branch_sequence(&mut self) -> Result<String, String> {
         let mut out = String::new();
         let mut depth = 0usize;
+        // Whether the last thing translated is an atom a quantifier may repeat, and
+        // whether it is a quantifier (which `?` may make reluctant, as XPath allows).
+        let mut atom = false;
+        let mut quantifier = false;
         while let Some(c) = self.peek() {
             self.pos += 1;
+            let was_atom = std::mem::replace(&mut atom, true);
+            let was_quantifier = std::mem::replace(&mut quantifier, false);
             match c {
                 '\\' => out.push_str(&self.escape(false)?),
                 '[' => out.push_str(&self.class()?),
                 '.' => out.push_str(if self.dot_all { "(?s:.)" } else { "[^\\n\\r]" }),
                 '(' => {
+                    atom = false;
                     depth += 1;
                     out.push('(');
                     if self.peek() == Some('?') {
@@ -129,21 +144,61 @@ impl Translator<'_> {
                     out.push(')');
                 }
                 ']' => return Err("unbalanced ']' in regular expression".into()),
+                '?' if was_quantifier => {
+                    // Reluctant: `*?`, `+?`, `??`, `{n,m}?`.
+                    atom = false;
+                    out.push('?');
+                }
+                '{' | '?' | '*' | '+' if !was_atom => {
+                    return Err(format!(
+                        "the quantifier '{c}' follows nothing it could repeat"
+                    ));
+                }
                 '{' => {
                     // A quantifier {n}, {n,}, {n,m}: copy up to the closing brace.
-                    out.push('{');
-                    while let Some(d) = self.peek() {
-                        self.pos += 1;
-                        if !(d.is_ascii_digit() || d == ',' || d == '}') {
-                            return Err(format!("invalid quantifier character '{d}'"));
+                    atom = false;
+                    quantifier = true;
+                    let mut bounds = String::new();
+                    loop {
+                        match self.peek() {
+                            None => return Err("unterminated quantifier '{'".into()),
+                            Some('}') => break,
+                            Some(d) if d.is_ascii_digit() || d == ',' => bounds.push(d),
+                            Some(d) => return Err(format!("invalid quantifier character '{d}'")),
                         }
-                        out.push(d);
-                        if d == '}' {
-                            break;
+                        self.pos += 1;
+                    }
+                    self.pos += 1;
+                    // {n}, {n,} or {n,m}: at least the lower bound, at most one comma.
+                    let (low, high) = bounds.split_once(',').unwrap_or((&bounds, ""));
+                    if low.is_empty() || high.contains(',') {
+                        return Err(format!("invalid quantifier {{{bounds}}}"));
+                    }
+                    let bound = |b: &str| b.parse::<u32>().ok().filter(|n| *n <= 65_535);
+                    match (
+                        bound(low),
+                        high.is_empty().then_some(0).or_else(|| bound(high)),
+                    ) {
+                        (Some(l), Some(h)) if high.is_empty() || l <= h => {}
+                        _ => {
+                            return Err(format!(
+                                "quantifier {{{bounds}}}: bounds must be ordered and at most 65535"
+                            ))
                         }
                     }
+                    out.push('{');
+                    out.push_str(&bounds);
+                    out.push('}');
                 }
-                '|' | '?' | '*' | '+' | '^' | '$' => out.push(c),
+                '?' | '*' | '+' => {
+                    atom = false;
+                    quantifier = true;
+                    out.push(c);
+                }
+                '|' | '^' | '$' => {
+                    atom = false;
+                    out.push(c);
+                }
                 other => escape_literal(other, &mut out),
             }
         }
@@ -181,6 +236,9 @@ impl Translator<'_> {
                     return Err(format!(
                         "Unicode block escape \\{c}{{Is{block}}} is not supported"
                     ));
+                }
+                if !CATEGORIES.contains(&name.as_str()) {
+                    return Err(format!("unknown Unicode category \\{c}{{{name}}}"));
                 }
                 format!("\\{c}{{{name}}}")
             }
@@ -235,14 +293,15 @@ impl Translator<'_> {
                     break;
                 }
                 '\\' => {
+                    let start = self.single_char_escape();
                     let e = self.escape(true)?;
                     out.push_str(&e);
-                    self.range_tail(&mut out)?;
+                    self.range_tail(start, &mut out)?;
                 }
                 '[' => return Err("'[' must be escaped inside a character class".into()),
                 other => {
                     escape_literal(other, &mut out);
-                    self.range_tail(&mut out)?;
+                    self.range_tail(Some(other), &mut out)?;
                 }
             }
             first = false;
@@ -251,8 +310,22 @@ impl Translator<'_> {
         Ok(out)
     }
 
-    /// Copies `-x` after a class character when it forms a range.
-    fn range_tail(&mut self, out: &mut String) -> Result<(), String> {
+    /// The character a single-character escape stands for, the backslash consumed
+    /// (`None` for a multi-character escape such as `\d` or `\p{L}`).
+    fn single_char_escape(&self) -> Option<char> {
+        match self.peek()? {
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            c if "\\|.-^?*+{}()[]".contains(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Copies `-x` after a class character `start` when it forms a range. A range runs
+    /// between two single characters, the first not after the second (XML Schema 2,
+    /// F.1 `seRange`): anything else is refused.
+    fn range_tail(&mut self, start: Option<char>, out: &mut String) -> Result<(), String> {
         if self.peek() == Some('-')
             && !matches!(self.chars.get(self.pos + 1), Some(']') | Some('[') | None)
         {
@@ -260,10 +333,26 @@ impl Translator<'_> {
             out.push('-');
             let c = self.peek().unwrap_or(']');
             self.pos += 1;
-            if c == '\\' {
+            let end = if c == '\\' {
+                let end = self.single_char_escape();
                 out.push_str(&self.escape(true)?);
+                end
             } else {
                 escape_literal(c, out);
+                Some(c)
+            };
+            match (start, end) {
+                (Some(first), Some(last)) if first > last => {
+                    return Err(format!(
+                        "the character range {first:?}-{last:?} is reversed: its start comes after its end"
+                    ))
+                }
+                (Some(_), Some(_)) => {}
+                _ => {
+                    return Err(
+                        "a multi-character escape cannot be an end of a character range".into(),
+                    )
+                }
             }
         }
         Ok(())
@@ -285,6 +374,66 @@ mod tests {
         assert!(!is_match("^\\i\\c*$", "", "a b"));
         assert!(is_match("^\\I", "", "1"));
         assert!(is_match("^\\C$", "", " "));
+    }
+
+    #[test]
+    fn reversed_ranges_and_escapes_as_range_ends_are_refused_with_a_reason() {
+        // Found by fuzzing: `[a-?]` translated to a class the regex crate does not compile.
+        let err = translate("[a-?sz-[aeiou]]+", "i").unwrap_err();
+        assert!(err.contains("'a'-'?' is reversed"), "{err}");
+        assert!(translate("[\\d-z]", "")
+            .unwrap_err()
+            .contains("multi-character escape"));
+        assert!(translate("[a-\\d]", "")
+            .unwrap_err()
+            .contains("multi-character escape"));
+        for ok in ["[a-z]", "[\\--\\.]", "[+--]", "[\\t-\\r]", "[\\n-z]"] {
+            let source = translate(ok, "").unwrap();
+            assert!(Regex::new(&source).is_ok(), "{ok} -> {source}");
+        }
+    }
+
+    #[test]
+    fn angle_brackets_are_characters_in_and_outside_classes() {
+        // Found by fuzzing: `<` was escaped to `\<`, a word boundary, which a class refuses.
+        let source = translate("--a:[ae,i?P<en_ub]%+", "i").unwrap();
+        assert!(Regex::new(&source).is_ok(), "{source}");
+        assert!(is_match("^a<b>$", "", "a<b>"));
+        assert!(is_match("^[<>]+$", "", "<><"));
+    }
+
+    #[test]
+    fn a_quantifier_without_something_to_repeat_is_refused_with_a_reason() {
+        // Found by fuzzing: `(+)` was passed on, and the regex crate refused it.
+        for bad in ["\\S+@(+)S", "*a", "a|+b", "^*", "a**", "(?:{2})"] {
+            let err = translate(bad, "").unwrap_err();
+            assert!(err.contains("follows nothing"), "{bad}: {err}");
+        }
+        // Found by fuzzing: `\p{Fu}` was passed on.
+        assert!(translate("(a|b)*\\p{Fu}.", "sm")
+            .unwrap_err()
+            .contains("unknown Unicode category"));
+        assert!(translate("\\p{Lu}\\P{Nd}", "").is_ok());
+        // Found by fuzzing: a bound too large for the regex crate was passed on.
+        for bad in ["\\d{5000000000000000000000}", "a{3,2}", "a{1,70000}"] {
+            assert!(
+                translate(bad, "").unwrap_err().contains("quantifier"),
+                "{bad}"
+            );
+        }
+        // Found by fuzzing: `4{}` was passed on.
+        for bad in ["a{}", "a{,2}", "a{1,2,3}", "a{2"] {
+            assert!(
+                translate(bad, "").unwrap_err().contains("quantifier"),
+                "{bad}"
+            );
+        }
+        for ok in [
+            "a*?b", "a{2,3}?", "(ab)+", "[a-z]{2}", "a??", "\\d+", "a{2,}",
+        ] {
+            let source = translate(ok, "").unwrap();
+            assert!(Regex::new(&source).is_ok(), "{ok} -> {source}");
+        }
     }
 
     #[test]

@@ -6,10 +6,13 @@
 
 #![allow(unsafe_code)]
 
+pub mod encoding;
 pub mod node;
 pub mod parse;
+pub mod prolog;
+mod strict;
 pub mod text;
 pub mod xpath;
 pub mod xpath_value;
 
-pub use parse::{parse, ParseError, ParseLimits};
+pub use parse::{parse, parse_source, ParseError, ParseLimits, Parsed};

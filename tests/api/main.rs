@@ -7,6 +7,7 @@ mod corpus;
 mod errors;
 mod flow_control;
 mod helpers;
+mod hostile;
 mod http;
 mod ingest_api;
 mod ingest_exports;

@@ -104,7 +104,7 @@ pub async fn post(
         release: request.release,
         validate,
         reject_invalid: request.reject_invalid,
-        limits: crate::xml::ParseLimits { max_bytes: limit },
+        limits: crate::xml::ParseLimits::with_max_bytes(limit),
         public_url: state.config.server.public_url.clone(),
     };
     let results = ingest_files(

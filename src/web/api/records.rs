@@ -60,7 +60,7 @@ async fn store(
         release: query.release,
         validate: query.validate,
         reject_invalid: query.reject_invalid,
-        limits: crate::xml::ParseLimits { max_bytes: limit },
+        limits: crate::xml::ParseLimits::with_max_bytes(limit),
         public_url: state.config.server.public_url.clone(),
     };
     let ingested = ingest_document(

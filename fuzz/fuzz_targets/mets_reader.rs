@@ -1,0 +1,8 @@
+//! Fuzz target: see `mets_reader` in `fuzz/properties.rs` for the property it asserts.
+
+#![no_main]
+
+#[path = "../properties.rs"]
+mod properties;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| properties::mets_reader(data));
