@@ -55,9 +55,13 @@ pub struct StorageFailure {
 }
 
 impl ImportReport {
-    /// Files seen.
+    /// Files accounted for: stored, refused, or left unimported by a storage failure.
     pub fn total(&self) -> usize {
-        self.created + self.replaced + self.unchanged + self.failed.len()
+        self.created
+            + self.replaced
+            + self.unchanged
+            + self.failed.len()
+            + self.stopped.as_ref().map_or(0, |s| s.not_imported.len())
     }
 
     /// Files whose record is stored as the file has it (created, replaced or unchanged).

@@ -127,8 +127,12 @@ async fn an_import_into_a_store_that_went_away_fails_transiently() {
         false,
     )
     .await;
-    assert_eq!(report.failed.len(), count);
-    assert_eq!(report.transient, count, "{:?}", report.failed.first());
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let stopped = report
+        .stopped
+        .expect("the import stops at the storage failure");
+    assert!(stopped.transient, "{}", stopped.cause);
+    assert_eq!(stopped.not_imported.len(), count);
 }
 
 #[tokio::test]
