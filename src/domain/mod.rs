@@ -5,6 +5,7 @@ mod datestamp;
 mod identifier;
 mod name;
 mod set_spec;
+mod states;
 mod tree;
 mod validation;
 
@@ -12,6 +13,7 @@ pub use datestamp::{Datestamp, Granularity};
 pub use identifier::{check_repository_identifier, LocalId, OaiIdentifier};
 pub use name::DomainName;
 pub use set_spec::SetSpec;
+pub use states::{InstanceRole, JobPhase, JobStatus, ValidationState};
 pub use tree::{
     Domain, DomainSetting, DomainTree, UnknownDomain, DEFAULT_PAGE_SIZE,
     DEFAULT_REPOSITORY_IDENTIFIER,

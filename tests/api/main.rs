@@ -14,5 +14,6 @@ mod protected;
 mod record_inspection;
 mod record_states;
 mod storage;
+mod stored_words;
 mod validator_job;
 mod verbs;
