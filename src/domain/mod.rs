@@ -5,6 +5,7 @@ mod datestamp;
 mod identifier;
 mod name;
 mod set_spec;
+pub mod settings;
 mod states;
 mod tree;
 mod validation;
