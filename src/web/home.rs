@@ -29,11 +29,7 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
                     thead { tr { th { "Domain" } th { "Title" } th { "OAI-PMH endpoint" } } }
                     tbody {
                         @for domain in tree.all().iter().filter(|d| visible.contains(&d.id)) {
-                            @let url = if domain.parent_id.is_none() {
-                                format!("{base}/oai")
-                            } else {
-                                format!("{base}/{}/oai", domain.name)
-                            };
+                            @let url = format!("{base}{}", domain.endpoint_path());
                             tr {
                                 td { (domain.name.as_str()) }
                                 td { (domain.title) }
