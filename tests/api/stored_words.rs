@@ -36,11 +36,17 @@ async fn a_run(app: &TestApp) -> i64 {
     id
 }
 
-#[tokio::test]
-async fn a_validation_state_outside_the_list_is_refused_by_the_database() {
+/// An application with the demo records, and the id of one of them.
+async fn a_record() -> (TestApp, i64) {
     let app = TestApp::spawn().await;
     app.import_demo().await;
     let id = app.status("ulb", "demo_mono_0001").await.id;
+    (app, id)
+}
+
+#[tokio::test]
+async fn a_validation_state_outside_the_list_is_refused_by_the_database() {
+    let (app, id) = a_record().await;
     let mut conn = connect(&app).await;
     for state in ValidationState::ALL {
         let sql = format!(
@@ -97,9 +103,7 @@ async fn job_words_outside_their_lists_are_refused_by_the_database() {
 
 #[tokio::test]
 async fn a_finding_class_or_stage_outside_the_list_is_refused_by_the_database() {
-    let app = TestApp::spawn().await;
-    app.import_demo().await;
-    let id = app.status("ulb", "demo_mono_0001").await.id;
+    let (app, id) = a_record().await;
     let mut conn = connect(&app).await;
     let insert = |stage: &str, class: &str| {
         format!(
