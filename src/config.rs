@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub use crate::domain::settings::{
+    BasicAuth, ConfiguredSet, DomainConfig, DomainJobs, DomainOaiConfig, FormatSwitches,
+    Institution, JobSchedule, Switch,
+};
+use crate::domain::{Domain, DomainSetting};
+
 /// The annotated default configuration, printed by `vitrine print-config`.
 pub const EXAMPLE: &str = include_str!("../config/vitrine.example.toml");
 
@@ -188,98 +194,6 @@ impl Default for WebConfig {
     }
 }
 
-/// `[domains.DNAME]`: settings of one domain. Unset values are inherited from the parent
-/// domain where that makes sense (repository identifier, admin e-mails, institution).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DomainConfig {
-    /// Identify's repositoryName (default: the domain's title).
-    pub repository_name: Option<String>,
-    /// Identify's adminEmail (one or more).
-    pub admin_emails: Vec<String>,
-    /// The repository identifier in OAI identifiers (`oai:{this}:{localId}`).
-    pub repository_identifier: Option<String>,
-    /// Records per ListRecords/ListIdentifiers response (default 100).
-    pub page_size: Option<u32>,
-    /// `oai.*` settings of this domain.
-    pub oai: DomainOaiConfig,
-    /// Sets defined on this domain besides its sub-domains.
-    pub sets: Vec<ConfiguredSet>,
-    /// The institution that owns the records (used by ZVDD repairs).
-    pub institution: Institution,
-    /// `recordIdentifier/@source` for this domain's records.
-    pub record_identifier_source: Option<String>,
-    /// `dv:presentation` of zmets: the viewer URL of a record, `{id}` standing for its
-    /// local id (e.g. `https://digital.example.org/viewer/{id}`).
-    pub presentation_url: Option<String>,
-    /// `dv:reference` of zmets: the catalogue URL of a record, `{id}` for its local id.
-    pub reference_url: Option<String>,
-    /// Scheduled jobs of this domain.
-    pub jobs: DomainJobs,
-}
-
-/// `[domains.DNAME.jobs]`
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DomainJobs {
-    /// `[domains.DNAME.jobs.oai_output_validator]`
-    pub oai_output_validator: JobSchedule,
-}
-
-/// When a job runs.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct JobSchedule {
-    /// 6-field cron expression (seconds first), UTC; empty: never.
-    pub schedule: String,
-}
-
-impl Default for JobSchedule {
-    fn default() -> Self {
-        JobSchedule {
-            schedule: "0 0 2 * * *".into(),
-        }
-    }
-}
-
-/// `[domains.DNAME.oai]`
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DomainOaiConfig {
-    /// Which optional formats are switched on.
-    pub formats: FormatSwitches,
-    /// Optional HTTP Basic credentials for this domain's endpoint.
-    pub auth: Option<BasicAuth>,
-}
-
-/// `[domains.DNAME.oai.formats]`
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FormatSwitches {
-    /// `zmets` (METS after ZVDD repairs, exported records only).
-    pub zmets: Switch,
-    /// `zmods` (the MODS of zmets).
-    pub zmods: Switch,
-}
-
-/// `{ on = true }`
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Switch {
-    /// Whether the format is switched on.
-    pub on: bool,
-}
-
-/// HTTP Basic credentials.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct BasicAuth {
-    /// User name.
-    pub user: String,
-    /// Password.
-    pub password: String,
-}
-
 /// What `vitrine domain show` prints for a Basic password.
 pub const MASKED_PASSWORD: &str = "********";
 
@@ -338,37 +252,33 @@ impl ServerConfig {
     }
 }
 
-/// A set defined by configuration: records of the domain (and its sub-domains) whose
-/// primary MODS carries one of the given `mods:classification` values.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfiguredSet {
-    /// One setSpec segment, e.g. `geschichte`.
-    pub spec: String,
-    /// setName.
-    pub name: String,
-    /// Optional setDescription text.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// `mods:classification` values (compared after trimming, case-sensitive).
-    pub classifications: Vec<String>,
-}
-
-/// Owner data for `dv:rights` and the pages.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Institution {
-    /// Name of the owning institution.
-    pub name: Option<String>,
-    /// URL of its logo.
-    pub logo: Option<String>,
-    /// Its web site.
-    pub site_url: Option<String>,
-    /// Contact address.
-    pub contact: Option<String>,
-}
-
 impl Config {
+    /// The settings of each domain (`[domains.DNAME]`) with the settings made by `vitrine
+    /// domain set` applied (they take precedence over the file), in the order of
+    /// `domains`: what the domain tree is built from. A stored setting that no longer fits
+    /// the configuration is skipped with a warning.
+    pub fn domain_settings(
+        &self,
+        domains: &[Domain],
+        stored: &[DomainSetting],
+    ) -> Vec<(i64, DomainConfig)> {
+        domains
+            .iter()
+            .map(|d| {
+                let mut effective = self.domain(d.name.as_str());
+                for (_, key, value) in stored.iter().filter(|(id, _, _)| *id == d.id) {
+                    match effective.with_setting(key, value) {
+                        Ok(changed) => effective = changed,
+                        Err(e) => {
+                            tracing::warn!(domain = %d.name, key, "stored setting ignored: {e:#}")
+                        }
+                    }
+                }
+                (d.id, effective)
+            })
+            .collect()
+    }
+
     /// Loads the file (if given) and applies `VITRINE_*` environment overrides.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let value = Config::load_table(file)?;
@@ -579,6 +489,31 @@ mod tests {
         assert!(base
             .with_setting("repository_identifier", "not valid!")
             .is_err());
+    }
+
+    #[test]
+    fn a_stored_domain_setting_wins_over_the_file_and_a_stale_one_is_skipped() {
+        let config: Config =
+            toml::from_str("[domains.ulb]\npage_size = 20\nrepository_identifier = \"a.de\"\n")
+                .unwrap();
+        let domain = |id, name: &str| Domain {
+            id,
+            name: crate::domain::DomainName::parse(name).unwrap(),
+            parent_id: None,
+            title: String::new(),
+            created_at: 0,
+        };
+        let domains = [domain(1, "ulb"), domain(2, "zd")];
+        let stored = [
+            (1, "page_size".to_string(), "7".to_string()),
+            (1, "no_such_setting".to_string(), "x".to_string()),
+        ];
+        let merged = config.domain_settings(&domains, &stored);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].0, 1);
+        assert_eq!(merged[0].1.page_size, Some(7), "the stored setting wins");
+        assert_eq!(merged[0].1.repository_identifier.as_deref(), Some("a.de"));
+        assert_eq!((merged[1].0, merged[1].1.page_size), (2, None));
     }
 
     #[test]

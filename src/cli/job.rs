@@ -1,7 +1,7 @@
 //! `vitrine job …`: running the OAI output validator now and reading past runs.
 
 use super::{Context, Run};
-use crate::domain::Datestamp;
+use crate::domain::{Datestamp, JobStatus, ValidationState};
 use crate::jobs::oai_output_validator::{self as validator, JobReport};
 use anyhow::Context as _;
 use std::io::IsTerminal;
@@ -89,7 +89,7 @@ impl Run for JobArgs {
                     run.started_by
                 );
                 if let Some(end) = run.finished_at {
-                    let what = if run.status == "killed" {
+                    let what = if run.status == JobStatus::Killed {
                         "found dead"
                     } else {
                         "finished"
@@ -211,7 +211,7 @@ fn print_report(report: &JobReport) {
         println!("run {id} was found dead and is marked killed");
     }
     println!("state        before    after");
-    for state in ["undefined", "invalid", "valid_warn", "valid"] {
+    for state in ValidationState::ALL.iter().map(|s| s.as_str()) {
         println!(
             "{state:<12} {:>6} {:>8}",
             report.before.get(state).copied().unwrap_or(0),

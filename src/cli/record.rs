@@ -4,7 +4,7 @@
 //! long form SVRL uses.
 
 use super::{Context, Run};
-use crate::domain::{Datestamp, DomainTree};
+use crate::domain::{Datestamp, DomainTree, ValidationState};
 use crate::store::{RecordDiagnostics, RecordFilter, RecordStatus, Store, StoredFinding};
 use crate::validation::location::short;
 use anyhow::Context as _;
@@ -39,8 +39,8 @@ enum RecordCommand {
         #[arg(long)]
         domain: String,
         /// Only records in this validation state.
-        #[arg(long, value_parser = ["undefined", "invalid", "valid_warn", "valid"])]
-        state: Option<String>,
+        #[arg(long, value_parser = ValidationState::parse)]
+        state: Option<ValidationState>,
         /// Only records with a finding of this rule (e.g. METS-AP-Kap-2.6.2.1-a).
         #[arg(long)]
         rule: Option<String>,
@@ -74,7 +74,7 @@ impl Run for RecordArgs {
             } => {
                 let domain = tree.require(&domain)?;
                 let filter = RecordFilter {
-                    state: state.as_deref(),
+                    state,
                     rule: rule.as_deref(),
                     with_deleted: deleted,
                 };

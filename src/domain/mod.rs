@@ -5,6 +5,8 @@ mod datestamp;
 mod identifier;
 mod name;
 mod set_spec;
+pub mod settings;
+mod states;
 mod tree;
 mod validation;
 
@@ -12,6 +14,7 @@ pub use datestamp::{Datestamp, Granularity};
 pub use identifier::{check_repository_identifier, LocalId, OaiIdentifier};
 pub use name::DomainName;
 pub use set_spec::SetSpec;
+pub use states::{InstanceRole, JobPhase, JobStatus, ValidationState};
 pub use tree::{
     Domain, DomainSetting, DomainTree, UnknownDomain, DEFAULT_PAGE_SIZE,
     DEFAULT_REPOSITORY_IDENTIFIER,

@@ -2,9 +2,8 @@
 //! questions the OAI layer and ingest ask: which domains an endpoint covers, what a
 //! sub-domain's setSpec is in an ancestor's endpoint, which settings are inherited.
 
+use super::settings::{ConfiguredSet, DomainConfig};
 use super::DomainName;
-use crate::config::{Config, ConfiguredSet, DomainConfig};
-use std::sync::Arc;
 
 /// A domain (tenant) as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,36 +48,16 @@ pub type DomainSetting = (i64, String, String);
 #[derive(Debug, Clone)]
 pub struct DomainTree {
     domains: Vec<Domain>,
-    config: Arc<Config>,
     /// Each domain's configuration: the file's, overlaid by settings from the command line.
     effective: Vec<(i64, DomainConfig)>,
 }
 
 impl DomainTree {
-    /// Builds the tree from the stored domains, the configuration and the settings made
-    /// with `vitrine domain set` (which take precedence over the file). A stored setting
-    /// that no longer fits the configuration is skipped with a warning.
-    pub fn new(domains: Vec<Domain>, config: Arc<Config>, settings: &[DomainSetting]) -> Self {
-        let effective = domains
-            .iter()
-            .map(|d| {
-                let mut effective = config.domain(d.name.as_str());
-                for (_, key, value) in settings.iter().filter(|(id, _, _)| *id == d.id) {
-                    match effective.with_setting(key, value) {
-                        Ok(changed) => effective = changed,
-                        Err(e) => {
-                            tracing::warn!(domain = %d.name, key, "stored setting ignored: {e:#}")
-                        }
-                    }
-                }
-                (d.id, effective)
-            })
-            .collect();
-        DomainTree {
-            domains,
-            config,
-            effective,
-        }
+    /// Builds the tree from the stored domains and the settings of each (by domain id:
+    /// the configuration file's, with those made by `vitrine domain set` applied — see
+    /// `Config::domain_settings`). A domain with no entry has the default settings.
+    pub fn new(domains: Vec<Domain>, effective: Vec<(i64, DomainConfig)>) -> Self {
+        DomainTree { domains, effective }
     }
 
     /// Every domain, in creation order.
@@ -236,11 +215,6 @@ impl DomainTree {
             .map(|(_, c)| c)
     }
 
-    /// The whole configuration.
-    pub fn global(&self) -> &Config {
-        &self.config
-    }
-
     /// The first value found walking up from `id`.
     fn inherited<T>(&self, id: i64, pick: impl Fn(&DomainConfig) -> Option<T>) -> Option<T> {
         self.lineage(id)
@@ -313,21 +287,22 @@ mod tests {
             title: name.to_uppercase(),
             created_at: 0,
         };
-        let config: Config = toml::from_str(
-            "[domains.ulb]\nrepository_identifier = \"digital.ulb.de\"\n\
-             [[domains.ulb.sets]]\nspec = \"hist\"\nname = \"Geschichte\"\nclassifications = [\"Geschichte\"]\n",
+        let ulb: DomainConfig = toml::from_str(
+            "repository_identifier = \"digital.ulb.de\"\n\
+             [[sets]]\nspec = \"hist\"\nname = \"Geschichte\"\nclassifications = [\"Geschichte\"]\n",
         )
         .unwrap();
-        DomainTree::new(
-            vec![
-                d(1, "ulb", None),
-                d(2, "zd", Some(1)),
-                d(3, "zd1", Some(2)),
-                d(4, "vd", Some(1)),
-            ],
-            Arc::new(config),
-            &[(4, "page_size".into(), "7".into())],
-        )
+        let vd = DomainConfig {
+            page_size: Some(7),
+            ..DomainConfig::default()
+        };
+        let domains = vec![
+            d(1, "ulb", None),
+            d(2, "zd", Some(1)),
+            d(3, "zd1", Some(2)),
+            d(4, "vd", Some(1)),
+        ];
+        DomainTree::new(domains, vec![(1, ulb), (4, vd)])
     }
 
     #[test]
@@ -352,15 +327,15 @@ mod tests {
             vec![(1, "hist".to_string())]
         );
         assert!(t.sets_for(3, &["Theologie".into()]).is_empty());
-        assert_eq!(t.page_size(4), 7, "a command-line setting wins");
+        assert_eq!(t.page_size(4), 7, "a domain's own setting wins");
     }
 
     #[test]
     fn a_protected_domain_and_its_subtree_are_visible_only_when_unlocked() {
         let t = tree();
-        let config: Config =
-            toml::from_str("[domains.zd.oai.auth]\nuser = \"u\"\npassword = \"p\"\n").unwrap();
-        let t = DomainTree::new(t.domains.clone(), Arc::new(config), &[]);
+        let zd: DomainConfig =
+            toml::from_str("[oai.auth]\nuser = \"u\"\npassword = \"p\"\n").unwrap();
+        let t = DomainTree::new(t.domains.clone(), vec![(2, zd)]);
         assert_eq!(t.protected_below(1), vec![2]);
         assert!(t.protected_below(2).is_empty());
         assert_eq!(t.visible_subtree(1, &[]), vec![1, 4]);

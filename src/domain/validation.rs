@@ -57,7 +57,7 @@ pub struct ValidationOutcome {
     /// `updated_at` seen when claimed.
     pub updated_at: i64,
     /// `invalid`, `valid_warn` or `valid`.
-    pub state: String,
+    pub state: super::ValidationState,
     /// Classes and rule ids that decided the state.
     pub reason: String,
     /// Rule set version.

@@ -230,22 +230,13 @@ pub fn parent_key_from_href(href: &str) -> Option<String> {
     (!last.is_empty()).then(|| percent_decode(last))
 }
 
+/// `text` with its `%XX` escapes decoded and `+` read as a space (as in a query); bytes
+/// that are not UTF-8 become U+FFFD.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn value(ctx: &Context, xpath: &str) -> String {
@@ -387,5 +378,21 @@ mod tests {
             assert_eq!(parent_key_from_href(href).as_deref(), Some(key), "{href}");
         }
         assert_eq!(parent_key_from_href("  "), None);
+    }
+
+    #[test]
+    fn escapes_in_a_parent_reference_are_decoded_and_a_broken_one_is_kept() {
+        let cases = [
+            ("https://x.de/resolver?id=PPN%20123", "PPN 123"),
+            ("https://x.de/resolver?id=a+b%2Bc", "a b+c"),
+            ("https://x.de/M%C3%BCller.xml", "Müller"),
+            // A `%` not followed by two hex digits stays as it is, also before a
+            // letter written with two bytes.
+            ("https://x.de/resolver?id=%aä", "%aä"),
+            ("https://x.de/resolver?id=50%", "50%"),
+        ];
+        for (href, key) in cases {
+            assert_eq!(parent_key_from_href(href).as_deref(), Some(key), "{href}");
+        }
     }
 }

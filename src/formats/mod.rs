@@ -3,6 +3,7 @@
 //! and the ZVDD formats `zmets`/`zmods`.
 
 pub mod crosswalk;
+pub mod document;
 pub mod mets;
 
 use std::fmt;

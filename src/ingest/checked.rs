@@ -229,7 +229,8 @@ async fn check_and_store(
     for (i, item) in checked.into_iter().enumerate() {
         match item {
             Ok((record, Some(result)))
-                if options.reject_invalid && result.outcome.state == "invalid" =>
+                if options.reject_invalid
+                    && result.outcome.state == crate::domain::ValidationState::Invalid =>
             {
                 results.push(Some(Err(CheckedError::Rejected {
                     local_id: record.local_id,

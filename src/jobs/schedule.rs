@@ -197,7 +197,12 @@ fn validator_job(
                 };
                 let scope: Vec<i64> = tree.zmets_scope(domain.id);
                 match store.validation_counts(&scope).await {
-                    Ok(counts) if counts.get("undefined").copied().unwrap_or(0) > 0 => {}
+                    Ok(counts)
+                        if counts
+                            .get(crate::domain::ValidationState::Undefined.as_str())
+                            .copied()
+                            .unwrap_or(0)
+                            > 0 => {}
                     _ => return,
                 }
             }

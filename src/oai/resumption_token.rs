@@ -57,6 +57,9 @@ pub struct TokenState {
     pub unlocked: Vec<i64>,
 }
 
+/// How many bytes of the HMAC-SHA256 a token carries as its signature.
+const TAG_BYTES: usize = 18;
+
 /// The signing key.
 #[derive(Clone)]
 pub struct TokenKey(Vec<u8>);
@@ -67,11 +70,24 @@ impl TokenKey {
         TokenKey(secret.to_vec())
     }
 
-    fn mac(&self, payload: &[u8]) -> Vec<u8> {
+    /// The keyed MAC over `payload`, ready to finalize or verify.
+    fn keyed(&self, payload: &[u8]) -> Hmac<Sha256> {
         // HMAC accepts keys of any length.
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("any key length");
         mac.update(payload);
-        mac.finalize().into_bytes()[..18].to_vec()
+        mac
+    }
+
+    /// The signature a token carries: the MAC's first `TAG_BYTES` bytes.
+    fn mac(&self, payload: &[u8]) -> Vec<u8> {
+        self.keyed(payload).finalize().into_bytes()[..TAG_BYTES].to_vec()
+    }
+
+    /// Whether `tag` is the signature of `payload` (the MAC's own comparison, in
+    /// constant time; a tag of another length is refused first, since the MAC accepts
+    /// any left part of itself).
+    fn signs(&self, payload: &[u8], tag: &[u8]) -> bool {
+        tag.len() == TAG_BYTES && self.keyed(payload).verify_truncated_left(tag).is_ok()
     }
 
     /// Encodes and signs a token.
@@ -106,8 +122,7 @@ impl TokenKey {
             .decode(payload)
             .map_err(|_| bad("is damaged"))?;
         let mac = URL_SAFE_NO_PAD.decode(mac).map_err(|_| bad("is damaged"))?;
-        let expected = self.mac(&payload);
-        if !constant_time_eq(&mac, &expected) {
+        if !self.signs(&payload, &mac) {
             return Err(bad("is damaged or was not issued by this repository"));
         }
         let state: TokenState = serde_json::from_slice(&payload).map_err(|_| bad("is damaged"))?;
@@ -122,10 +137,6 @@ impl TokenKey {
         }
         Ok(state)
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -180,5 +191,19 @@ mod tests {
         assert!(TokenKey::new(b"other")
             .open(&token, "ListRecords", "ulb", 5)
             .is_err());
+    }
+
+    #[test]
+    fn a_token_whose_signature_is_cut_short_is_bad() {
+        let key = TokenKey::new(b"secret");
+        let token = key.issue(&state());
+        let (payload, tag) = token.split_once('.').unwrap();
+        let tag = URL_SAFE_NO_PAD.decode(tag).unwrap();
+        for len in [0, 1, TAG_BYTES - 1] {
+            let short = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&tag[..len]));
+            let err = key.open(&short, "ListRecords", "ulb", 5).unwrap_err();
+            assert_eq!(err.code, Code::BadResumptionToken, "{len} bytes");
+        }
+        assert!(key.open(&token, "ListRecords", "ulb", 5).is_ok());
     }
 }

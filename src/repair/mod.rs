@@ -51,8 +51,8 @@ mod vocab;
 #[cfg(test)]
 mod tests;
 
-use crate::config::Institution;
-use crate::validation::{mets_document, ValidateError};
+use crate::domain::settings::Institution;
+use crate::formats::document::{mets_document, MetsDocumentError};
 use crate::xml::ParseLimits;
 use libxml::tree::{Document, SaveOptions};
 use tree::Tree;
@@ -146,7 +146,7 @@ pub struct Repaired {
 pub enum RepairError {
     /// Not well-formed, unsafe or not METS.
     #[error("{0}")]
-    Input(#[from] ValidateError),
+    Input(#[from] MetsDocumentError),
     /// libxml2 could not set up an XPath context.
     #[error("the document cannot be queried")]
     Internal,

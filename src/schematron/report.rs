@@ -26,6 +26,29 @@ pub enum Class {
 }
 
 impl Class {
+    /// `error`, `warn` or `info`: the word a stored finding carries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Error => "error",
+            Class::Warn => "warn",
+            Class::Info => "info",
+        }
+    }
+
+    /// Reads a class as stored (`error`, `warn` or `info`); any other text is refused.
+    pub fn parse(text: &str) -> Result<Class, crate::domain::InvalidValue> {
+        match text {
+            "error" => Ok(Class::Error),
+            "warn" => Ok(Class::Warn),
+            "info" => Ok(Class::Info),
+            _ => Err(crate::domain::InvalidValue::new(
+                "finding class",
+                text,
+                "not one of: error warn info",
+            )),
+        }
+    }
+
     /// The class of a role (case-insensitive); `None` for roles with no known class.
     pub fn from_role(role: &str) -> Option<Class> {
         match role.trim().to_ascii_lowercase().as_str() {

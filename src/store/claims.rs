@@ -12,6 +12,7 @@ use super::compression::decompress;
 use super::error::StoreError;
 use super::sql::{in_list, Backend, SqlStore};
 use crate::domain::ValidationTask;
+use crate::domain::{JobPhase, JobStatus, ValidationState};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -177,15 +178,18 @@ fn claim_sql(request: &ClaimRequest<'_>, postgres: bool) -> String {
          LEFT JOIN record parent ON parent.id = r.parent_id \
          LEFT JOIN payload z ON z.record_id = r.id AND z.prefix = 'zmets' AND z.record_id > $1 \
          LEFT JOIN payload m ON m.record_id = r.id AND m.prefix = 'mods' AND m.record_id > $1 \
-         WHERE r.zmods_validation = 'undefined' AND r.deleted = 0 AND r.id > $1 \
+         WHERE r.zmods_validation = '{}' AND r.deleted = 0 AND r.id > $1 \
          AND (r.validation_run IS NULL OR r.validation_run <> $2) AND {}",
+        ValidationState::Undefined.as_str(),
         in_list("r.domain_id", request.domain_ids, 3)
     );
     if request.worker {
-        sql.push_str(
+        sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM job_run j WHERE j.id = $2 \
-             AND j.status = 'running' AND j.phase = 'validating')",
-        );
+                 AND j.status = '{}' AND j.phase = '{}')",
+            JobStatus::Running.as_str(),
+            JobPhase::Validating.as_str()
+        ));
     }
     sql.push_str(&format!(" ORDER BY r.id LIMIT {}", request.limit.max(1)));
     if postgres {

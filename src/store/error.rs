@@ -20,3 +20,9 @@ impl From<sqlx::Error> for StoreError {
         StoreError::Other(anyhow::Error::new(e))
     }
 }
+
+impl From<crate::domain::InvalidValue> for StoreError {
+    fn from(e: crate::domain::InvalidValue) -> Self {
+        StoreError::Other(anyhow::Error::new(e).context("a stored value is not one vitrine writes"))
+    }
+}

@@ -6,6 +6,7 @@
 use super::sql::in_list;
 use super::sql::SqlStore;
 use super::StoreError;
+use crate::domain::ValidationState;
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ pub struct RecordSummary {
     /// Deleted (tombstone).
     pub deleted: bool,
     /// zmods_validation state: `undefined`, `invalid`, `valid_warn`, `valid`.
-    pub state: String,
+    pub state: ValidationState,
     /// Why the state is what it is.
     pub reason: String,
     /// When it was validated last (Unix seconds).
@@ -37,7 +38,7 @@ pub struct RecordSummary {
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter<'a> {
     /// Only this zmods_validation state.
-    pub state: Option<&'a str>,
+    pub state: Option<ValidationState>,
     /// Only records with a stored finding of this rule (before or after repairs).
     pub rule: Option<&'a str>,
     /// Deleted records too.
@@ -97,7 +98,7 @@ impl RecordInspection for SqlStore {
             q = q.bind(id);
         }
         if let Some(state) = filter.state {
-            q = q.bind(state);
+            q = q.bind(state.as_str());
         }
         if let Some(rule) = filter.rule {
             q = q.bind(rule);
@@ -113,7 +114,7 @@ impl RecordInspection for SqlStore {
                     title: row.try_get("title")?,
                     released: row.try_get::<i64, _>("released")? != 0,
                     deleted: row.try_get::<i64, _>("deleted")? != 0,
-                    state: row.try_get("state")?,
+                    state: ValidationState::parse(&row.try_get::<String, _>("state")?)?,
                     reason: row.try_get("reason")?,
                     validated_at: row.try_get("validated_at")?,
                 })

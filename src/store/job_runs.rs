@@ -6,6 +6,7 @@
 
 use super::error::StoreError;
 use super::sql::{Backend, SqlStore};
+use crate::domain::{InstanceRole, JobPhase, JobStatus};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -111,10 +112,10 @@ pub struct JobRun {
     pub full_run: bool,
     /// `running`, `finished`, `failed` or `killed` (found still running when a later run
     /// of its job and domain started: its process died).
-    pub status: String,
+    pub status: JobStatus,
     /// How far it got: `preparing`, `validating` (others may join), `sweeping` (the
     /// coordinator takes over what is left), `done`.
-    pub phase: String,
+    pub phase: JobPhase,
     /// Start (Unix seconds).
     pub started_at: i64,
     /// End.
@@ -129,7 +130,7 @@ impl JobRun {
     /// Whether the run got past preparing, i.e. marked its scope `undefined`: a later
     /// run need not start from scratch, it picks up what is left.
     pub fn prepared_scope(&self) -> bool {
-        self.phase != "preparing"
+        self.phase != JobPhase::Preparing
     }
 }
 
@@ -143,7 +144,7 @@ pub struct JobRunInstance {
     /// Host and process, e.g. `web-2:4711`.
     pub instance: String,
     /// `coordinator` or `worker`.
-    pub role: String,
+    pub role: InstanceRole,
     /// Results it stored.
     pub validated: i64,
     /// Results it dropped because the record changed meanwhile.
@@ -192,12 +193,12 @@ pub trait JobRunStore: Send + Sync {
         now: i64,
     ) -> Result<i64, StoreError>;
     /// Moves a run to another phase.
-    async fn set_job_phase(&self, id: i64, phase: &str) -> Result<(), StoreError>;
+    async fn set_job_phase(&self, id: i64, phase: JobPhase) -> Result<(), StoreError>;
     /// Records the end of a job run (its counters are kept as the batches left them).
     async fn finish_job_run(
         &self,
         id: i64,
-        status: &str,
+        status: JobStatus,
         report: &str,
         now: i64,
     ) -> Result<(), StoreError>;
@@ -221,7 +222,7 @@ pub trait JobRunStore: Send + Sync {
         &self,
         run_id: i64,
         instance: &str,
-        role: &str,
+        role: InstanceRole,
         now: i64,
     ) -> Result<Participant, StoreError>;
     /// Records that an instance is done with a run.
@@ -280,13 +281,15 @@ impl JobRunStore for SqlStore {
     ) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "INSERT INTO job_run (job, mode, domain_id, started_by, full_run, status, phase, started_at) \
-             VALUES ($1, $2, $3, $4, $5, 'running', 'preparing', $6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(job)
         .bind(mode)
         .bind(domain_id)
         .bind(started_by)
         .bind(full_run as i64)
+        .bind(JobStatus::Running.as_str())
+        .bind(JobPhase::Preparing.as_str())
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
@@ -294,10 +297,10 @@ impl JobRunStore for SqlStore {
     }
 
     /// Moves a run to another phase.
-    async fn set_job_phase(&self, id: i64, phase: &str) -> Result<(), StoreError> {
+    async fn set_job_phase(&self, id: i64, phase: JobPhase) -> Result<(), StoreError> {
         sqlx::query("UPDATE job_run SET phase = $2 WHERE id = $1")
             .bind(id)
-            .bind(phase)
+            .bind(phase.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -308,18 +311,20 @@ impl JobRunStore for SqlStore {
     async fn finish_job_run(
         &self,
         id: i64,
-        status: &str,
+        status: JobStatus,
         report: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE job_run SET status = $2, report = $3, finished_at = $4, \
-             phase = CASE WHEN $2 = 'finished' THEN 'done' ELSE phase END WHERE id = $1",
+             phase = CASE WHEN $5 = 1 THEN $6 ELSE phase END WHERE id = $1",
         )
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(report)
         .bind(now)
+        .bind((status == JobStatus::Finished) as i64)
+        .bind(JobPhase::Done.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -333,12 +338,14 @@ impl JobRunStore for SqlStore {
         now: i64,
     ) -> Result<Vec<i64>, StoreError> {
         let rows = sqlx::query(
-            "UPDATE job_run SET status = 'killed', finished_at = $3 \
-             WHERE job = $1 AND domain_id = $2 AND status = 'running' RETURNING id",
+            "UPDATE job_run SET status = $4, finished_at = $3 \
+             WHERE job = $1 AND domain_id = $2 AND status = $5 RETURNING id",
         )
         .bind(job)
         .bind(domain_id)
         .bind(now)
+        .bind(JobStatus::Killed.as_str())
+        .bind(JobStatus::Running.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -353,11 +360,12 @@ impl JobRunStore for SqlStore {
         domain_id: i64,
     ) -> Result<Option<JobRun>, StoreError> {
         let row = sqlx::query(
-            "SELECT * FROM job_run WHERE job = $1 AND domain_id = $2 AND status = 'running' \
+            "SELECT * FROM job_run WHERE job = $1 AND domain_id = $2 AND status = $3 \
              ORDER BY id DESC LIMIT 1",
         )
         .bind(job)
         .bind(domain_id)
+        .bind(JobStatus::Running.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(job_run_from_row).transpose()
@@ -368,7 +376,7 @@ impl JobRunStore for SqlStore {
         &self,
         run_id: i64,
         instance: &str,
-        role: &str,
+        role: InstanceRole,
         now: i64,
     ) -> Result<Participant, StoreError> {
         let row = sqlx::query(
@@ -377,7 +385,7 @@ impl JobRunStore for SqlStore {
         )
         .bind(run_id)
         .bind(instance)
-        .bind(role)
+        .bind(role.as_str())
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
@@ -409,7 +417,7 @@ impl JobRunStore for SqlStore {
                     id: row.try_get("id")?,
                     run_id: row.try_get("run_id")?,
                     instance: row.try_get("instance")?,
-                    role: row.try_get("role")?,
+                    role: InstanceRole::parse(&row.try_get::<String, _>("role")?)?,
                     validated: row.try_get("validated")?,
                     changed_meanwhile: row.try_get("changed_meanwhile")?,
                     started_at: row.try_get("started_at")?,
@@ -507,8 +515,8 @@ fn job_run_from_row(row: &AnyRow) -> Result<JobRun, StoreError> {
         domain_id: row.try_get("domain_id")?,
         started_by: row.try_get("started_by")?,
         full_run: row.try_get::<i64, _>("full_run")? != 0,
-        status: row.try_get("status")?,
-        phase: row.try_get("phase")?,
+        status: JobStatus::parse(&row.try_get::<String, _>("status")?)?,
+        phase: JobPhase::parse(&row.try_get::<String, _>("phase")?)?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
         validated: row.try_get("validated")?,

@@ -98,5 +98,6 @@ pub async fn open_existing(url: &str, max_connections: u32) -> anyhow::Result<Sq
 pub async fn load_tree(store: &dyn Store, config: Arc<Config>) -> Result<DomainTree, StoreError> {
     let domains = store.domains().await?;
     let settings = store.domain_settings().await?;
-    Ok(DomainTree::new(domains, config, &settings))
+    let effective = config.domain_settings(&domains, &settings);
+    Ok(DomainTree::new(domains, effective))
 }

@@ -8,7 +8,7 @@
 use super::compression::{decompress, decompressed_size};
 use super::disseminations::{bind_all, item_from_row, list_filter, Item, ListQuery};
 use super::error::StoreError;
-use super::sql::{Backend, SqlStore};
+use super::sql::{in_list, Backend, SqlStore};
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -77,10 +77,9 @@ async fn page(store: &SqlStore, query: &ListQuery, max_bytes: u64) -> Result<Pag
         .collect();
     let mut bodies: Vec<(i64, Vec<u8>)> = Vec::with_capacity(wanted.len());
     if !wanted.is_empty() {
-        let marks: Vec<String> = (0..wanted.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT record_id, body FROM payload WHERE prefix = $1 AND record_id IN ({})",
-            marks.join(",")
+            "SELECT record_id, body FROM payload WHERE prefix = $1 AND {}",
+            in_list("record_id", &wanted, 2)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(&query.prefix);
         for id in &wanted {

@@ -219,7 +219,7 @@ async fn update_states<'a>(
             q = q
                 .bind(r.outcome.record_id)
                 .bind(r.outcome.updated_at)
-                .bind(&r.outcome.state)
+                .bind(r.outcome.state.as_str())
                 .bind(&r.outcome.reason)
                 .bind(&r.outcome.rule_set_version);
         }
@@ -377,7 +377,7 @@ async fn export_zvdd(
     let mut leave: HashMap<&str, Vec<i64>> = HashMap::new();
     for s in stored {
         let r = s.result;
-        let export = s.released && matches!(r.outcome.state.as_str(), "valid" | "valid_warn");
+        let export = s.released && r.outcome.state.exportable();
         for prefix in ZVDD_FORMATS {
             let available = export && (prefix == "zmets" || r.zmods.as_deref().is_some());
             if !available {

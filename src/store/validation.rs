@@ -4,6 +4,7 @@
 
 use super::error::StoreError;
 use super::sql::{in_list, SqlStore};
+use crate::domain::ValidationState;
 use crate::domain::{StoredFinding, StoredRepair};
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};
@@ -15,7 +16,7 @@ pub struct RecordDiagnostics {
     /// Record id.
     pub record_id: i64,
     /// zmods_validation.
-    pub state: String,
+    pub state: ValidationState,
     /// Reason.
     pub reason: String,
     /// When validated.
@@ -37,7 +38,7 @@ pub struct ValidationMark {
     /// Local id.
     pub local_id: String,
     /// zmods_validation.
-    pub state: String,
+    pub state: ValidationState,
     /// The last run that took it.
     pub run_id: Option<i64>,
     /// The `job_run_instance` whose result is stored.
@@ -66,7 +67,7 @@ pub trait ValidationStore: Send + Sync {
     async fn validation_state(
         &self,
         record_id: i64,
-    ) -> Result<(String, String, Option<i64>), StoreError>;
+    ) -> Result<(ValidationState, String, Option<i64>), StoreError>;
     /// Where each non-deleted record of the domains stands, in id order.
     async fn validation_marks(&self, domain_ids: &[i64])
         -> Result<Vec<ValidationMark>, StoreError>;
@@ -88,9 +89,9 @@ impl ValidationStore for SqlStore {
         for id in domain_ids {
             q = q.bind(id);
         }
-        let mut out: BTreeMap<String, i64> = ["undefined", "invalid", "valid_warn", "valid"]
-            .into_iter()
-            .map(|s| (s.to_string(), 0))
+        let mut out: BTreeMap<String, i64> = ValidationState::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), 0))
             .collect();
         for row in q.fetch_all(&self.pool).await? {
             out.insert(row.try_get("state")?, row.try_get("n")?);
@@ -194,7 +195,7 @@ impl ValidationStore for SqlStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
             out.push(RecordDiagnostics {
                 record_id: *id,
-                state: row.try_get(0)?,
+                state: ValidationState::parse(&row.try_get::<String, _>(0)?)?,
                 reason: row.try_get(1)?,
                 validated_at: row.try_get(2)?,
                 rule_set_version: row.try_get(3)?,
@@ -208,14 +209,18 @@ impl ValidationStore for SqlStore {
     async fn validation_state(
         &self,
         record_id: i64,
-    ) -> Result<(String, String, Option<i64>), StoreError> {
+    ) -> Result<(ValidationState, String, Option<i64>), StoreError> {
         let row = sqlx::query(
             "SELECT zmods_validation, validation_reason, validated_at FROM record WHERE id = $1",
         )
         .bind(record_id)
         .fetch_one(&self.pool)
         .await?;
-        Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+        Ok((
+            ValidationState::parse(&row.try_get::<String, _>(0)?)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+        ))
     }
 
     async fn validation_marks(
@@ -238,7 +243,7 @@ impl ValidationStore for SqlStore {
                 Ok(ValidationMark {
                     record_id: row.try_get("id")?,
                     local_id: row.try_get("local_id")?,
-                    state: row.try_get("zmods_validation")?,
+                    state: ValidationState::parse(&row.try_get::<String, _>("zmods_validation")?)?,
                     run_id: row.try_get("validation_run")?,
                     validated_by: row.try_get("validated_by")?,
                     count: row.try_get("validation_count")?,

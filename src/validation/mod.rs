@@ -9,11 +9,11 @@ pub mod text;
 
 pub use rules::{rule_info, RuleInfo};
 
-use crate::formats::METS_NS;
 use crate::schematron::{self, CompileError, CompileOptions, Report, Schema};
-use crate::xml::{parse, ParseError, ParseLimits};
-use libxml::tree::{Document, SaveOptions};
+use crate::xml::ParseLimits;
 use std::sync::OnceLock;
+
+pub use crate::formats::document::{mets_document, MetsDocumentError as ValidateError};
 
 /// The bundled ZVDD rule set.
 pub const ZVDD_RULES: &str = include_str!("../../schematron/zvdd.sch");
@@ -27,17 +27,6 @@ pub fn zvdd() -> Result<&'static Schema, CompileError> {
         .map_err(Clone::clone)
 }
 
-/// Why a document could not be validated.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ValidateError {
-    /// Not well-formed or unsafe XML.
-    #[error("{0}")]
-    Xml(#[from] ParseError),
-    /// Neither METS nor an OAI-PMH response with METS inside.
-    #[error("not a METS document: the root element is {0}, and it holds no mets:mets")]
-    NotMets(String),
-}
-
 /// Validates one document (METS, or an OAI-PMH response whose record is METS) against
 /// every schema; findings of all schemas are merged.
 pub fn validate(
@@ -47,37 +36,6 @@ pub fn validate(
 ) -> Result<Report, ValidateError> {
     let doc = mets_document(bytes, limits)?;
     Ok(schematron::validate_all(schemas, &doc))
-}
-
-/// The METS document in `bytes`: the document itself, or the first `mets:mets` inside an
-/// OAI-PMH envelope as a document of its own.
-pub fn mets_document(bytes: &[u8], limits: ParseLimits) -> Result<Document, ValidateError> {
-    let doc = parse(bytes, limits)?;
-    let root = doc
-        .get_root_element()
-        .ok_or_else(|| ValidateError::NotMets("missing".into()))?;
-    let ns = root
-        .get_namespace()
-        .map(|n| n.get_href())
-        .unwrap_or_default();
-    if root.get_name() == "mets" && ns == METS_NS {
-        return Ok(doc);
-    }
-    let mut ctx = libxml::xpath::Context::new(&doc)
-        .map_err(|_| ValidateError::NotMets(format!("{{{ns}}}{}", root.get_name())))?;
-    let _ = ctx.register_namespace("mets", METS_NS);
-    let inner = ctx
-        .findnodes("//mets:mets", None)
-        .ok()
-        .and_then(|nodes| nodes.into_iter().next())
-        .ok_or_else(|| ValidateError::NotMets(format!("{{{ns}}}{}", root.get_name())))?;
-    let copy = Document::dup_node_into_new_doc(&inner)
-        .map_err(|_| ValidateError::NotMets("an unreadable envelope".into()))?;
-    let text = copy.to_string_with_options(SaveOptions {
-        no_declaration: true,
-        ..SaveOptions::default()
-    });
-    Ok(parse(text.as_bytes(), limits)?)
 }
 
 #[cfg(test)]

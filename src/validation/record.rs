@@ -5,7 +5,9 @@
 //! check) calls the same function.
 
 use super::{mets_document, zvdd, ZVDD_RULES};
-use crate::domain::{DomainTree, StoredFinding, StoredRepair, ValidationOutcome, ValidationTask};
+use crate::domain::{
+    DomainTree, StoredFinding, StoredRepair, ValidationOutcome, ValidationState, ValidationTask,
+};
 use crate::repair::{repair_in_place, serialize, RepairContext};
 use crate::schematron::{Class, Finding, Verdict};
 use anyhow::Context as _;
@@ -32,11 +34,12 @@ pub struct ValidationResult {
     pub repaired: Option<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
-fn class_name(class: Class) -> &'static str {
-    match class {
-        Class::Error => "error",
-        Class::Warn => "warn",
-        Class::Info => "info",
+/// The state a record takes for the verdict on what harvesters receive.
+fn state_of(verdict: Verdict) -> ValidationState {
+    match verdict {
+        Verdict::Valid => ValidationState::Valid,
+        Verdict::ValidWarn => ValidationState::ValidWarn,
+        Verdict::Invalid => ValidationState::Invalid,
     }
 }
 
@@ -91,7 +94,7 @@ pub fn validate_record(
     let stored = |f: &Finding, stage: &str, repaired: bool| StoredFinding {
         stage: stage.to_string(),
         rule_id: f.rule_id.to_string(),
-        class: class_name(f.class).to_string(),
+        class: f.class.as_str().to_string(),
         message: f.message.clone(),
         location: f.location.clone(),
         repaired,
@@ -135,7 +138,7 @@ pub fn validate_record(
     let outcome = ValidationOutcome {
         record_id: task.record_id,
         updated_at: task.updated_at,
-        state: verdict.as_str().to_string(),
+        state: state_of(verdict),
         reason,
         rule_set_version: rule_set_version().to_string(),
         findings,

@@ -102,7 +102,7 @@ async fn serve(
             ));
     };
     if dname.is_some() && domain.parent_id.is_none() {
-        return redirect_to_root_endpoint(state, req);
+        return redirect_to_root_endpoint(state, req, &domain.endpoint_path());
     }
     if let Some(guard) = tree.guard(domain.id) {
         if let Some(denied) = auth::check(req, &tree.config(guard), domain.name.as_str()) {
@@ -220,8 +220,8 @@ fn send(
 /// The root domain has one endpoint, `/oai`: `/{root}/oai` answers with a permanent
 /// redirect there (308 for POST, which keeps the method and body), so that harvesters
 /// register one baseURL.
-fn redirect_to_root_endpoint(state: &AppState, req: &HttpRequest) -> HttpResponse {
-    let mut location = format!("{}/oai", public_prefix(state).unwrap_or_default());
+fn redirect_to_root_endpoint(state: &AppState, req: &HttpRequest, path: &str) -> HttpResponse {
+    let mut location = format!("{}{path}", public_prefix(state).unwrap_or_default());
     if !req.query_string().is_empty() {
         location.push('?');
         location.push_str(req.query_string());

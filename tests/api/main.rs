@@ -20,6 +20,7 @@ mod qa_pages;
 mod record_inspection;
 mod record_states;
 mod storage;
+mod stored_words;
 mod token_cli;
 mod validator_job;
 mod verbs;

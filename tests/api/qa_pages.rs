@@ -435,7 +435,7 @@ async fn an_admin_starts_a_run_and_a_second_start_while_it_runs_changes_nothing(
         runs_before + 1
     );
     app.store
-        .finish_job_run(running, "killed", "{}", 2)
+        .finish_job_run(running, vitrine::domain::JobStatus::Killed, "{}", 2)
         .await
         .unwrap();
     let started = admin
@@ -453,12 +453,12 @@ async fn an_admin_starts_a_run_and_a_second_start_while_it_runs_changes_nothing(
     let id: i64 = location.rsplit('=').next().unwrap().parse().unwrap();
     let run = loop {
         let run = app.store.job_run(id).await.unwrap().unwrap();
-        if run.status != "running" {
+        if run.status != vitrine::domain::JobStatus::Running {
             break run;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(run.status, "finished");
+    assert_eq!(run.status, vitrine::domain::JobStatus::Finished);
     assert_eq!(run.started_by, "user:root");
     assert!(run.full_run);
     let page = admin.get("/ulb/admin/jobs").await.html();

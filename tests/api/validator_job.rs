@@ -4,6 +4,7 @@ use crate::helpers::{fixtures, open_store, TestApp, TEST_CONFIG};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use vitrine::domain::{InstanceRole, JobPhase, JobStatus, ValidationState};
 use vitrine::jobs::oai_output_validator::{prepare, run, JobReport, Options, JOB};
 use vitrine::jobs::schedule::Schedule;
 use vitrine::store::{ClaimRequest, HeldRecords, PreparedResult, StateChange, Store};
@@ -48,7 +49,7 @@ async fn run_job(app: &TestApp, domain: &str, full: bool) -> JobReport {
     try_run(app, domain, full).await.expect("job run")
 }
 
-async fn state(app: &TestApp, domain: &str, local: &str) -> String {
+async fn state(app: &TestApp, domain: &str, local: &str) -> ValidationState {
     let id = app.status(domain, local).await.id;
     app.store.validation_state(id).await.unwrap().0
 }
@@ -57,7 +58,10 @@ async fn state(app: &TestApp, domain: &str, local: &str) -> String {
 async fn a_first_run_validates_every_record_in_scope_and_repairs_what_it_can() {
     let app = TestApp::spawn_with(&config()).await;
     app.import_demo().await;
-    assert_eq!(state(&app, "ulb", "demo_mono_0003").await, "undefined");
+    assert_eq!(
+        state(&app, "ulb", "demo_mono_0003").await,
+        ValidationState::Undefined
+    );
     let report = run_job(&app, "ulb", false).await;
     assert!(report.full, "the first run is a full run");
     assert_eq!(report.scope, vec!["ulb"], "zd has zmets switched off");
@@ -65,11 +69,14 @@ async fn a_first_run_validates_every_record_in_scope_and_repairs_what_it_can() {
     assert_eq!(report.after["undefined"], 0);
     assert_eq!(
         state(&app, "zd", "demo_zd_0001").await,
-        "undefined",
+        ValidationState::Undefined,
         "out of scope"
     );
     // The language defect (MODS-AP-Kap-2.4-b) is repaired in zmets: valid, finding kept.
-    assert_eq!(state(&app, "ulb", "demo_mono_0003").await, "valid");
+    assert_eq!(
+        state(&app, "ulb", "demo_mono_0003").await,
+        ValidationState::Valid
+    );
     let id = app.status("ulb", "demo_mono_0003").await.id;
     let findings = app.store.findings(id).await.unwrap();
     let language = findings
@@ -78,7 +85,10 @@ async fn a_first_run_validates_every_record_in_scope_and_repairs_what_it_can() {
         .unwrap();
     assert!(language.repaired && language.class == "error" && language.stage == "before");
     // "[1795?]" cannot be repaired without inventing precision: it stays a warning.
-    assert_eq!(state(&app, "ulb", "demo_mono_0009").await, "valid_warn");
+    assert_eq!(
+        state(&app, "ulb", "demo_mono_0009").await,
+        ValidationState::ValidWarn
+    );
     let id = app.status("ulb", "demo_mono_0009").await.id;
     let (_, reason, validated_at) = app.store.validation_state(id).await.unwrap();
     assert!(reason.starts_with("warn: MODS-AP-Kap-2.3.1-f"), "{reason}");
@@ -119,17 +129,26 @@ async fn changes_and_releases_make_records_undefined_and_a_later_run_takes_them_
             .replaced,
         1
     );
-    assert_eq!(state(&app, "ulb", "demo_mvw_0001_03").await, "undefined");
+    assert_eq!(
+        state(&app, "ulb", "demo_mvw_0001_03").await,
+        ValidationState::Undefined
+    );
     app.change("ulb", "demo_mono_0002", StateChange::Withdraw)
         .await;
-    assert_eq!(state(&app, "ulb", "demo_mono_0002").await, "undefined");
+    assert_eq!(
+        state(&app, "ulb", "demo_mono_0002").await,
+        ValidationState::Undefined
+    );
     let report = run_job(&app, "ulb", false).await;
     assert!(!report.full);
     assert_eq!(
         report.validated, 3,
         "the volume, its anchor and the withdrawn record"
     );
-    assert_eq!(state(&app, "ulb", "demo_mvw_0001").await, "valid");
+    assert_eq!(
+        state(&app, "ulb", "demo_mvw_0001").await,
+        ValidationState::Valid
+    );
     // A changed anchor revalidates its volumes.
     let anchor = fixtures().join("main/demo_mvw_0001.xml");
     let text = std::fs::read_to_string(&anchor).unwrap();
@@ -190,10 +209,16 @@ async fn a_record_that_changes_while_it_is_validated_stays_undefined_for_the_nex
         .unwrap()
         .saved;
     assert_eq!(saved, 0);
-    assert_eq!(state(&app, "ulb", "demo_mono_0001").await, "undefined");
+    assert_eq!(
+        state(&app, "ulb", "demo_mono_0001").await,
+        ValidationState::Undefined
+    );
     let report = run_job(&app, "ulb", false).await;
     assert_eq!(report.validated, 1);
-    assert_eq!(state(&app, "ulb", "demo_mono_0001").await, "valid");
+    assert_eq!(
+        state(&app, "ulb", "demo_mono_0001").await,
+        ValidationState::Valid
+    );
 }
 
 #[tokio::test]
@@ -241,7 +266,10 @@ async fn zmets_harvesters_see_records_enter_and_leave_with_diagnostics_on_reques
     );
 
     run_job(&app, "ulb", false).await;
-    assert_eq!(state(&app, "ulb", "demo_mono_0002").await, "invalid");
+    assert_eq!(
+        state(&app, "ulb", "demo_mono_0002").await,
+        ValidationState::Invalid
+    );
     let listed = app
         .oai(&[("verb", "ListIdentifiers"), ("metadataPrefix", "zmets")])
         .await;
@@ -443,7 +471,7 @@ async fn two_instances_share_the_records_of_a_run_on_postgresql() {
     let marks = app.store.validation_marks(&scope).await.unwrap();
     let mut by_instance: HashMap<i64, i64> = HashMap::new();
     for mark in &marks {
-        assert_ne!(mark.state, "undefined", "{}", mark.local_id);
+        assert_ne!(mark.state, ValidationState::Undefined, "{}", mark.local_id);
         assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
         assert_eq!(mark.run_id, Some(coordinator.run_id));
         *by_instance
@@ -455,7 +483,7 @@ async fn two_instances_share_the_records_of_a_run_on_postgresql() {
 }
 
 /// Polls the stored run until it reaches `phase` (the coordinator's own signal).
-async fn wait_for_phase(app: &TestApp, phase: &str) -> vitrine::store::JobRun {
+async fn wait_for_phase(app: &TestApp, phase: JobPhase) -> vitrine::store::JobRun {
     let ulb = app.domain("ulb").await;
     let started = Instant::now();
     loop {
@@ -494,7 +522,7 @@ async fn the_coordinator_takes_over_the_records_of_a_worker_that_died_on_postgre
     });
     // A worker claims records while the coordinator validates, and dies holding them:
     // the coordinator must wait for them and then validate them itself.
-    let run_id = wait_for_phase(&app, "validating").await.id;
+    let run_id = wait_for_phase(&app, JobPhase::Validating).await.id;
     let worker = open_store(&app.url).await;
     let claim = worker
         .claim(&ClaimRequest {
@@ -509,14 +537,14 @@ async fn the_coordinator_takes_over_the_records_of_a_worker_that_died_on_postgre
         .unwrap();
     let held = claim.held.ids().to_vec();
     assert_eq!(held.len(), 5);
-    wait_for_phase(&app, "sweeping").await;
+    wait_for_phase(&app, JobPhase::Sweeping).await;
     drop(claim);
     let report = coordinator.await.unwrap().expect("the run finishes");
     assert_eq!(report.validated, 126);
     assert_eq!(report.after["undefined"], 0);
     let marks = app.store.validation_marks(&scope).await.unwrap();
     for mark in marks.iter().filter(|m| held.contains(&m.record_id)) {
-        assert_ne!(mark.state, "undefined", "{}", mark.local_id);
+        assert_ne!(mark.state, ValidationState::Undefined, "{}", mark.local_id);
         assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
         assert_eq!(mark.run_id, Some(run_id));
     }
@@ -566,7 +594,8 @@ async fn a_killed_run_is_marked_and_the_next_run_validates_what_is_left_once() {
         .id;
     let dead = app.store.job_run(killed).await.unwrap().unwrap();
     assert_eq!(
-        dead.status, "running",
+        dead.status,
+        JobStatus::Running,
         "the run must be killed before it ends (make it longer if it was not)"
     );
     assert!(dead.validated > 0 && dead.validated < in_scope);
@@ -593,10 +622,10 @@ async fn a_killed_run_is_marked_and_the_next_run_validates_what_is_left_once() {
     );
     assert_eq!(next.killed_runs, vec![killed]);
     let dead = app.store.job_run(killed).await.unwrap().unwrap();
-    assert_eq!(dead.status, "killed");
+    assert_eq!(dead.status, JobStatus::Killed);
     assert!(dead.finished_at.is_some());
     let listed = app.store.job_runs(Some(ulb.id)).await.unwrap();
-    assert!(listed.iter().all(|r| r.status != "running"));
+    assert!(listed.iter().all(|r| r.status != JobStatus::Running));
     // Each record validated exactly once: by the killed run or by the next one.
     assert_eq!(dead.validated + next.validated as i64, in_scope);
     assert_eq!(next.after["undefined"], 0);
@@ -604,7 +633,7 @@ async fn a_killed_run_is_marked_and_the_next_run_validates_what_is_left_once() {
     let by_killed = marks.iter().filter(|m| m.run_id == Some(killed)).count() as i64;
     assert_eq!(by_killed, dead.validated);
     for mark in &marks {
-        assert_ne!(mark.state, "undefined", "{}", mark.local_id);
+        assert_ne!(mark.state, ValidationState::Undefined, "{}", mark.local_id);
         assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
     }
 }
@@ -624,11 +653,14 @@ async fn a_run_continuing_a_killed_one_leaves_alone_the_relatives_that_one_valid
         .await
         .unwrap();
     let dead = store
-        .join_job_run(run_id, "dead", "coordinator", now)
+        .join_job_run(run_id, "dead", InstanceRole::Coordinator, now)
         .await
         .unwrap();
     store.mark_undefined(&scope, true).await.unwrap();
-    store.set_job_phase(run_id, "validating").await.unwrap();
+    store
+        .set_job_phase(run_id, JobPhase::Validating)
+        .await
+        .unwrap();
     let anchor = app.status("ulb", "demo_mvw_0001").await.id;
     let claim = store
         .claim(&ClaimRequest {
@@ -664,7 +696,7 @@ async fn a_run_continuing_a_killed_one_leaves_alone_the_relatives_that_one_valid
     assert_eq!(next.killed_runs, vec![run_id]);
     assert_eq!(next.validated, 25, "every record but the anchor");
     for mark in app.store.validation_marks(&scope).await.unwrap() {
-        assert_ne!(mark.state, "undefined", "{}", mark.local_id);
+        assert_ne!(mark.state, ValidationState::Undefined, "{}", mark.local_id);
         assert_eq!(mark.count, 1, "{} validated once", mark.local_id);
     }
 }
@@ -691,9 +723,9 @@ async fn a_record_no_repair_changes_serves_its_stored_mets_and_mods_as_zmets_and
     let unrepaired: Vec<&str> = ids
         .iter()
         .filter(|(_, id)| {
-            diagnostics
-                .iter()
-                .any(|d| d.record_id == *id && d.repairs.is_empty() && d.state != "invalid")
+            diagnostics.iter().any(|d| {
+                d.record_id == *id && d.repairs.is_empty() && d.state != ValidationState::Invalid
+            })
         })
         .map(|(local, _)| *local)
         .collect();

@@ -19,7 +19,7 @@
 //! stores the previous one and claims the next.
 
 use crate::config::Config;
-use crate::domain::{Domain, DomainTree};
+use crate::domain::{Domain, DomainTree, InstanceRole, JobPhase, JobStatus, ValidationState};
 use crate::store::{
     Claim, ClaimRequest, ClaimedTask, HeldRecords, JobRun, Participant, PreparedResult,
     RecordFailure, Store, ValidationTask,
@@ -152,7 +152,7 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// A report with what is known before the run.
-    fn report(&self, run_id: i64, full: bool, role: &str) -> JobReport {
+    fn report(&self, run_id: i64, full: bool, role: InstanceRole) -> JobReport {
         JobReport {
             run_id,
             domain: self.domain.name.to_string(),
@@ -162,7 +162,7 @@ impl Job<'_> {
                 .filter_map(|id| self.tree.by_id(*id).map(|d| d.name.to_string()))
                 .collect(),
             full,
-            role: role.to_string(),
+            role: role.as_str().to_string(),
             instance: self.options.instance.clone(),
             ..JobReport::default()
         }
@@ -208,9 +208,14 @@ impl Job<'_> {
             .await?;
         let me = self
             .store
-            .join_job_run(run_id, &self.options.instance, "coordinator", now())
+            .join_job_run(
+                run_id,
+                &self.options.instance,
+                InstanceRole::Coordinator,
+                now(),
+            )
             .await?;
-        let mut report = self.report(run_id, full, "coordinator");
+        let mut report = self.report(run_id, full, InstanceRole::Coordinator);
         report.killed_runs = killed;
         let mut tally = Tally::default();
         let mut outcome = self.validate_scope(me, &mut report, &mut tally).await;
@@ -231,9 +236,9 @@ impl Job<'_> {
                 .push(format!("the QA statistics were not kept: {e}"));
         }
         let status = if outcome.is_ok() {
-            "finished"
+            JobStatus::Finished
         } else {
-            "failed"
+            JobStatus::Failed
         };
         let json = serde_json::to_string(&report)?;
         self.store
@@ -256,11 +261,11 @@ impl Job<'_> {
         // already; their parents and children join them.
         store.mark_undefined(self.scope, report.full).await?;
         let total = undefined(store, self.scope).await?;
-        store.set_job_phase(me.run_id, "validating").await?;
+        store.set_job_phase(me.run_id, JobPhase::Validating).await?;
         let share = self.share(me, false, total);
         share.take(tally).await?;
         if store.shares_work() {
-            store.set_job_phase(me.run_id, "sweeping").await?;
+            store.set_job_phase(me.run_id, JobPhase::Sweeping).await?;
             share.sweep(tally).await?;
         }
         report.after = store.validation_counts(self.scope).await?;
@@ -271,20 +276,20 @@ impl Job<'_> {
     async fn join(&self) -> anyhow::Result<JobReport> {
         let started = Instant::now();
         let Some(run) = self.run_to_join().await? else {
-            let mut report = self.report(0, false, "worker");
+            let mut report = self.report(0, false, InstanceRole::Worker);
             report.seconds = started.elapsed().as_secs_f64();
             return Ok(report);
         };
         let me = self
             .store
-            .join_job_run(run.id, &self.options.instance, "worker", now())
+            .join_job_run(run.id, &self.options.instance, InstanceRole::Worker, now())
             .await?;
         let total = undefined(self.store, self.scope).await?;
         let mut tally = Tally::default();
         let outcome = self.share(me, true, total).take(&mut tally).await;
         self.store.leave_job_run(me, now()).await?;
         outcome?;
-        let mut report = self.report(run.id, run.full_run, "worker");
+        let mut report = self.report(run.id, run.full_run, InstanceRole::Worker);
         tally.add_to(&mut report);
         report.seconds = started.elapsed().as_secs_f64();
         report.records_per_second = report.validated as f64 / report.seconds.max(1e-9);
@@ -298,7 +303,7 @@ impl Job<'_> {
         let mut pause = Duration::from_millis(5);
         loop {
             match self.store.running_job_run(JOB, self.domain.id).await? {
-                Some(run) if run.phase != "preparing" => return Ok(Some(run)),
+                Some(run) if run.phase != JobPhase::Preparing => return Ok(Some(run)),
                 Some(_) => {}
                 None => {
                     if self
@@ -328,7 +333,11 @@ impl Job<'_> {
 /// Records waiting for validation in the domains.
 async fn undefined(store: &dyn Store, scope: &[i64]) -> anyhow::Result<u64> {
     let counts = store.validation_counts(scope).await?;
-    Ok(counts.get("undefined").copied().unwrap_or(0).max(0) as u64)
+    Ok(counts
+        .get(ValidationState::Undefined.as_str())
+        .copied()
+        .unwrap_or(0)
+        .max(0) as u64)
 }
 
 /// Fills a coordinator's report with what every instance stored: the run's counters,

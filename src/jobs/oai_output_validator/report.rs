@@ -1,6 +1,7 @@
 //! What a run of the OaiOutputValidator did, as shown by `vitrine job` and stored with
 //! the run (JSON): counts before and after, timings, the instances and the rules.
 
+use crate::domain::InstanceRole;
 use crate::store::JobRunInstance;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -35,7 +36,7 @@ impl From<JobRunInstance> for InstanceReport {
     fn from(i: JobRunInstance) -> Self {
         InstanceReport {
             instance: i.instance,
-            role: i.role,
+            role: i.role.as_str().to_string(),
             validated: i.validated.max(0) as u64,
             changed_meanwhile: i.changed_meanwhile.max(0) as u64,
             finished: i.finished_at.is_some(),
@@ -100,7 +101,7 @@ pub struct JobReport {
 impl JobReport {
     /// Whether this instance joined a run coordinated elsewhere.
     pub fn joined(&self) -> bool {
-        self.role == "worker"
+        self.role == InstanceRole::Worker.as_str()
     }
 
     /// Seconds of the wall time in which this instance validated nothing: the

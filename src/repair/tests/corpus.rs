@@ -21,7 +21,9 @@ fn repair_all(files: &[PathBuf]) -> Vec<(String, usize, usize)> {
     let mut rows = Vec::new();
     for path in files {
         let bytes = std::fs::read(path).unwrap();
-        if crate::validation::mets_document(&bytes, crate::xml::ParseLimits::default()).is_err() {
+        if crate::formats::document::mets_document(&bytes, crate::xml::ParseLimits::default())
+            .is_err()
+        {
             continue; // not METS (e.g. bare MODS)
         }
         let name = path.file_stem().unwrap().to_string_lossy().to_string();

@@ -8,7 +8,7 @@ mod kinds_mods;
 mod kinds_structure;
 
 use super::{repair, RepairContext, RepairKind, Repaired};
-use crate::config::Institution;
+use crate::domain::settings::Institution;
 use crate::schematron::Class;
 use crate::validation::zvdd;
 use std::collections::BTreeMap;
@@ -57,8 +57,8 @@ fn fixture(local_id: &str) -> String {
 
 /// The findings of the bundled rule set: (rule id, class, location).
 fn findings(mets: &[u8]) -> Vec<(String, Class, String)> {
-    let doc =
-        crate::validation::mets_document(mets, crate::xml::ParseLimits::default()).expect("METS");
+    let doc = crate::formats::document::mets_document(mets, crate::xml::ParseLimits::default())
+        .expect("METS");
     zvdd()
         .expect("rule set")
         .validate(&doc)

@@ -63,7 +63,7 @@ pub fn ingested(dname: &str, i: &Ingested) -> Value {
 pub fn status(
     dname: &str,
     s: &RecordStatus,
-    state: &(String, String, Option<i64>),
+    state: &(crate::domain::ValidationState, String, Option<i64>),
     findings: &[StoredFinding],
     relatives: &Relatives,
 ) -> Value {
@@ -86,7 +86,7 @@ pub fn status(
         "deleted": s.deleted,
         "updated": Datestamp::from_seconds(s.updated_at).to_string(),
         "formats": formats,
-        "zmods_validation": state.0,
+        "zmods_validation": state.0.as_str(),
         "reason": state.1,
         "validated": state.2.map(|t| Datestamp::from_seconds(t).to_string()),
         "findings": findings.iter().map(finding).collect::<Vec<_>>(),

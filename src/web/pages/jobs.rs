@@ -92,7 +92,9 @@ async fn render(
         Ok(runs) => runs,
         Err(e) => return crate::web::home::unavailable(state, &e),
     };
-    let running = runs.iter().find(|r| r.status == "running" && r.job == JOB);
+    let running = runs
+        .iter()
+        .find(|r| r.status == crate::domain::JobStatus::Running && r.job == JOB);
     let live = match running {
         Some(run) => match progress(state, access, run).await {
             Ok(p) => Some((run, p)),

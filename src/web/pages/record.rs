@@ -130,7 +130,7 @@ fn facts(lang: Lang, status: &RecordStatus, diag: &RecordDiagnostics) -> Markup 
             h2 #facts { (lang.t("Validierung", "Validation")) }
             dl.facts {
                 dt { "zmods_validation" }
-                dd #state { span.badge.(diag.state) { (diag.state) } " " span.muted { (lang.state(&diag.state)) } }
+                dd #state { span.badge.(diag.state.as_str()) { (diag.state.as_str()) } " " span.muted { (lang.state(diag.state.as_str())) } }
                 dt { (lang.t("Begründung", "Reason")) }
                 dd #reason { @if diag.reason.is_empty() { "—" } @else { (diag.reason) } }
                 dt { (lang.t("validiert am", "validated at")) }

@@ -70,7 +70,7 @@ pub async fn page(
         session: Some(&access.session),
         domain: Some(&access.domain),
         title: &title,
-        refresh: (run.status == "running").then_some(3),
+        refresh: (run.status == crate::domain::JobStatus::Running).then_some(3),
     };
     let domain_name = access
         .tree
