@@ -67,7 +67,7 @@ fn utf16(
     unit: fn([u8; 2]) -> u16,
     name: &str,
 ) -> Result<Source<'static>, ParseError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(ParseError::BadEncoding {
             message: format!("{name} text with an odd number of bytes"),
         });
