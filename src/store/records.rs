@@ -7,7 +7,6 @@ use super::error::StoreError;
 use super::sql::{Backend, SqlStore};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
-use sqlx::pool::PoolConnection;
 use sqlx::{AnyConnection, Row};
 
 /// A METS record ready to be stored: everything derived from the METS is computed before
@@ -275,7 +274,7 @@ async fn put_record(
 ) -> Result<PutOutcome, StoreError> {
     let mut conn = store.pool.acquire().await?;
     let result = put_record_on(store, &mut conn, record, now).await;
-    finish_write(conn, &result).await;
+    super::sql::finish_write(conn, &result).await;
     result
 }
 
@@ -285,11 +284,11 @@ async fn put_record_on(
     record: &PutRecord,
     now: i64,
 ) -> Result<PutOutcome, StoreError> {
-    let mut tx = begin_on(store, conn).await?;
+    let mut tx = store.begin_write_on(conn).await?;
     let outcome = match put_in(&mut tx, record, now).await {
         Ok(outcome) => outcome,
         Err(e) => {
-            roll_back(tx).await;
+            super::sql::roll_back(tx).await;
             return Err(e);
         }
     };
@@ -314,7 +313,7 @@ async fn put_records(
     let batch = match store.pool.acquire().await {
         Ok(mut conn) => {
             let result = put_batch(store, &mut conn, records, now).await;
-            finish_write(conn, &result).await;
+            super::sql::finish_write(conn, &result).await;
             result
         }
         Err(e) => Err(e.into()),
@@ -345,52 +344,19 @@ async fn put_batch(
     records: &[PutRecord],
     now: i64,
 ) -> Result<Vec<PutOutcome>, StoreError> {
-    let mut tx = begin_on(store, conn).await?;
+    let mut tx = store.begin_write_on(conn).await?;
     let mut outcomes = Vec::with_capacity(records.len());
     for record in records {
         match put_in(&mut tx, record, now).await {
             Ok(outcome) => outcomes.push(outcome),
             Err(e) => {
-                roll_back(tx).await;
+                super::sql::roll_back(tx).await;
                 return Err(e);
             }
         }
     }
     tx.commit().await?;
     Ok(outcomes)
-}
-
-/// Starts a write transaction on `conn`; SQLite takes the write lock at once, so a
-/// transaction that reads before it writes never fails on lock upgrade.
-async fn begin_on<'c>(
-    store: &SqlStore,
-    conn: &'c mut AnyConnection,
-) -> Result<sqlx::Transaction<'c, sqlx::Any>, StoreError> {
-    use sqlx::Connection;
-    Ok(match store.backend {
-        Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => conn.begin().await?,
-    })
-}
-
-/// Rolls a failed transaction back now rather than when the connection is next used.
-async fn roll_back(tx: sqlx::Transaction<'_, sqlx::Any>) {
-    if let Err(e) = tx.rollback().await {
-        tracing::debug!("rolling back a failed write failed too: {e}");
-    }
-}
-
-/// Returns a connection used for a write to the pool, unless the database failed on it:
-/// such a connection may be broken or still inside the failed transaction (SQLite after
-/// an I/O error), so it is closed and the pool opens a fresh one when it needs one.
-async fn finish_write<T>(conn: PoolConnection<sqlx::Any>, result: &Result<T, StoreError>) {
-    if let Err(StoreError::Other(e)) = result {
-        // The caller reports the error itself; this is only the connection's fate.
-        tracing::debug!("closing a database connection after a failed write: {e}");
-        if let Err(close) = conn.close().await {
-            tracing::debug!("the connection did not close cleanly: {close}");
-        }
-    }
 }
 
 fn content_hash(record: &PutRecord) -> String {

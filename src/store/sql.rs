@@ -113,6 +113,19 @@ impl SqlStore {
         })
     }
 
+    /// Starts a write transaction on a connection the caller holds (so that it can close
+    /// the connection should the database fail on it), locked at once as `begin_write`.
+    pub(super) async fn begin_write_on<'c>(
+        &self,
+        conn: &'c mut sqlx::AnyConnection,
+    ) -> Result<sqlx::Transaction<'c, sqlx::Any>, StoreError> {
+        use sqlx::Connection;
+        Ok(match self.backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => conn.begin().await?,
+        })
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -158,6 +171,29 @@ pub(super) fn placeholders(rows: usize, width: usize, first: usize) -> String {
         out.push(')');
     }
     out
+}
+
+/// Rolls a failed transaction back now rather than when the connection is next used.
+pub(super) async fn roll_back(tx: sqlx::Transaction<'_, sqlx::Any>) {
+    if let Err(e) = tx.rollback().await {
+        tracing::debug!("rolling back a failed write failed too: {e}");
+    }
+}
+
+/// Returns a connection used for a write to the pool, unless the database failed on it:
+/// such a connection may be broken or still inside the failed transaction (SQLite after
+/// an I/O error), so it is closed and the pool opens a fresh one when it needs one.
+pub(super) async fn finish_write<T>(
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    result: &Result<T, StoreError>,
+) {
+    if let Err(StoreError::Other(e)) = result {
+        // The caller reports the error itself; this is only the connection's fate.
+        tracing::debug!("closing a database connection after a failed write: {e}");
+        if let Err(close) = conn.close().await {
+            tracing::debug!("the connection did not close cleanly: {close}");
+        }
+    }
 }
 
 #[cfg(test)]
