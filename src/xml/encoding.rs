@@ -23,12 +23,11 @@ pub struct Source<'a> {
 /// Settles the encoding of `bytes` (see the module documentation).
 pub fn decode(bytes: &[u8]) -> Result<Source<'_>, ParseError> {
     let source = decode_text(bytes)?;
-    if source.utf8
-        && source.text.starts_with(&[0xEF, 0xBB, 0xBF])
-        && source.text.len() < bytes.len()
-    {
-        // A second mark after the first: U+FEFF where the document must begin with `<`
-        // (libxml2 would take it for a mark of its own and skip it).
+    // Every first mark is gone by now, so U+FEFF at the start of the decoded text is a
+    // second mark where the document must begin with `<` (libxml2 would take it for a
+    // mark of its own and skip it). UTF-16 decoding can make the text longer or shorter
+    // than its source, so the decoded text is what is checked.
+    if source.utf8 && source.text.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Err(ParseError::BadEncoding {
             message: "a second byte order mark follows the first".to_string(),
         });
@@ -171,6 +170,14 @@ mod tests {
         ));
         let twice = b"\xEF\xBB\xBF\xEF\xBB\xBF<a/>";
         assert!(matches!(decode(twice), Err(ParseError::BadEncoding { .. })));
+        // Also found by fuzzing: characters that take three bytes in UTF-8 and two in
+        // UTF-16 make the decoded text longer than its source; the second mark still counts.
+        let mut longer = vec![0xFF, 0xFE, 0xFF, 0xFE];
+        longer.extend(utf16le("<a>\u{D4D4}\u{D4D4}\u{D4D4}</a>", false));
+        assert!(matches!(
+            decode(&longer),
+            Err(ParseError::BadEncoding { .. })
+        ));
     }
 
     #[test]
