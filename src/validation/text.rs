@@ -57,7 +57,42 @@ pub fn write_findings(out: &mut impl Write, file: &str, report: &Report) -> io::
 
 #[cfg(test)]
 mod tests {
-    use super::count;
+    use super::{count, verdict_line, write_findings};
+    use crate::schematron::{CompileOptions, Schema};
+
+    #[test]
+    fn findings_are_grouped_by_class_and_the_verdict_counts_them() {
+        let schema = Schema::compile(
+            br#"<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt1">
+              <ns prefix="m" uri="urn:m"/>
+              <pattern><rule context="m:div">
+                <assert id="dmd" role="warn" test="@DMDID" diagnostics="d">no DMDID on <value-of select="@ID"/></assert>
+              </rule></pattern>
+              <pattern><rule context="/m:root"><report id="obj" role="info" test="@OBJID">OBJID <value-of select="@OBJID"/></report></rule></pattern>
+              <diagnostics><diagnostic id="d">TYPE <value-of select="@TYPE"/></diagnostic></diagnostics>
+            </schema>"#,
+            &CompileOptions::default(),
+        )
+        .unwrap();
+        let report = schema
+            .validate_bytes(
+                br#"<root xmlns="urn:m" OBJID="o1"><div ID="L2" TYPE="chapter"/></root>"#,
+            )
+            .unwrap();
+        let mut out = Vec::new();
+        write_findings(&mut out, "a.xml", &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let warn = text
+            .find("a.xml: warnings:\n  [dmd] no DMDID on L2\n")
+            .expect(&text);
+        let info = text.find("a.xml: infos:\n  [obj] OBJID o1\n").expect(&text);
+        assert!(warn < info, "{text}");
+        assert!(text.contains("      (d) TYPE chapter\n"), "{text}");
+        assert_eq!(
+            verdict_line("a.xml", &report),
+            "a.xml: valid_warn (0 errors, 1 warning, 1 info)"
+        );
+    }
 
     #[test]
     fn one_of_a_kind_is_singular() {

@@ -1,7 +1,7 @@
-//! SVRL shape, text and JSON output, merging, and sharing a schema across threads.
+//! SVRL shape and JSON output, merging, and sharing a schema across threads.
 
 use super::{run, schema, DOC};
-use crate::schematron::output::{to_json, to_svrl, write_text};
+use crate::schematron::output::{to_json, to_svrl};
 use crate::xml::{parse, ParseLimits};
 use libxml::xpath::Context;
 
@@ -58,22 +58,6 @@ fn svrl_has_the_iso_shape() {
     // The failed assert follows the second fired div rule; the report follows p2's rule.
     assert_eq!(count("/*/svrl:failed-assert[preceding-sibling::svrl:fired-rule[1][@context='mets:div'] and count(preceding-sibling::svrl:fired-rule) = 2]"), 1);
     assert_eq!(count("/*/svrl:successful-report[@id='obj' and preceding-sibling::svrl:active-pattern[1][@id='p2']]/svrl:text[. = 'OBJID o1']"), 1);
-}
-
-#[test]
-fn text_output_groups_by_class_and_ends_with_the_verdict() {
-    let mut out = Vec::new();
-    write_text(&mut out, "a.xml", &run(BODY, DOC)).unwrap();
-    let text = String::from_utf8(out).unwrap();
-    let warn = text.find("a.xml: warnings:").expect(&text);
-    let info = text.find("a.xml: infos:").expect(&text);
-    assert!(warn < info);
-    assert!(text.contains("  [dmd] no DMDID on LOG_2\n"));
-    assert!(text.contains("      (d) TYPE chapter\n"));
-    assert!(
-        text.ends_with("a.xml: valid_warn (0 errors, 1 warnings, 1 infos)\n"),
-        "{text}"
-    );
 }
 
 #[test]
