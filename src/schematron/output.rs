@@ -1,7 +1,7 @@
 //! Output of `vitrine validate` for programs: JSON and SVRL (the text for people is
 //! `validation::text`).
 
-use super::report::{Class, Report};
+use super::report::Report;
 use serde_json::json;
 
 /// `{"file": …, "verdict": …, "findings": […]}`.
