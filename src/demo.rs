@@ -2,8 +2,8 @@
 //! seeded with the bundled sample collection (`fixtures/demo`), then the server.
 
 use crate::config::Config;
-use crate::domain::DomainName;
-use crate::ingest::{collect_files, import};
+use crate::domain::{Clock, DomainName};
+use crate::ingest::{collect_files, import, ImportOptions};
 use crate::store::{StateChange, Store};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -77,19 +77,30 @@ pub fn fixtures_dir() -> PathBuf {
     }
 }
 
-/// Creates the demo domains and imports the collection into `store`. Returns a line per
-/// step for the console.
+/// Creates the demo domains and imports the collection into `store`, dated by `clock`.
+/// Returns a line per step for the console.
 pub async fn seed(
     store: Arc<dyn Store>,
     config: Arc<Config>,
+    clock: &Clock,
     fixtures: &Path,
 ) -> anyhow::Result<Vec<String>> {
     let mut lines = Vec::new();
     let root = store
-        .add_domain(&DomainName::parse("demo")?, None, "vitrine Demo")
+        .add_domain(
+            &DomainName::parse("demo")?,
+            None,
+            "vitrine Demo",
+            clock.now(),
+        )
         .await?;
     let zd = store
-        .add_domain(&DomainName::parse("zd")?, Some(root.id), "Zeitungen")
+        .add_domain(
+            &DomainName::parse("zd")?,
+            Some(root.id),
+            "Zeitungen",
+            clock.now(),
+        )
         .await?;
     let tree = Arc::new(crate::store::load_tree(store.as_ref(), config.clone()).await?);
     for (domain, folder) in [(&root, "main"), (&zd, "zd")] {
@@ -99,9 +110,7 @@ pub async fn seed(
             tree.clone(),
             domain,
             files,
-            true,
-            crate::xml::ParseLimits::default(),
-            false,
+            ImportOptions::new(true, clock.clone()),
         )
         .await;
         if let Some((file, reason)) = report.failed.first() {
@@ -115,7 +124,7 @@ pub async fn seed(
     let manifest: Manifest = toml::from_str(
         &std::fs::read_to_string(fixtures.join("manifest.toml")).context("demo manifest.toml")?,
     )?;
-    let now = chrono::Utc::now().timestamp();
+    let now = clock.now();
     for id in &manifest.withdrawn {
         store
             .change_state(root.id, id, StateChange::Withdraw, now)
@@ -136,9 +145,10 @@ pub async fn seed(
 pub async fn prepare_qa(
     store: Arc<dyn Store>,
     config: Arc<Config>,
+    clock: &Clock,
 ) -> anyhow::Result<(Vec<String>, String)> {
     let tree = Arc::new(crate::store::load_tree(store.as_ref(), config.clone()).await?);
-    let options = crate::jobs::oai_output_validator::Options::new("demo", "demo");
+    let options = crate::jobs::oai_output_validator::Options::new("demo", "demo", clock.clone());
     let report =
         crate::jobs::oai_output_validator::run(store.clone(), tree, &config, &options, &|_, _| {})
             .await
@@ -160,9 +170,14 @@ pub async fn prepare_qa(
             .collect()
     };
     let hash = crate::users::hash_password(&password)?;
-    let now = chrono::Utc::now().timestamp();
     store
-        .add_user(DEMO_ADMIN, crate::users::Role::Admin, None, &hash, now)
+        .add_user(
+            DEMO_ADMIN,
+            crate::users::Role::Admin,
+            None,
+            &hash,
+            clock.now(),
+        )
         .await?;
     lines.push(format!("created user {DEMO_ADMIN} (role admin)"));
     Ok((lines, password))

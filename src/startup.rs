@@ -2,6 +2,7 @@
 //! the listener (port 0 in tests) and serves until stopped.
 
 use crate::config::Config;
+use crate::domain::Clock;
 use crate::oai::resumption_token::TokenKey;
 use crate::store::Store;
 use crate::web::{routes, AppState, Overload};
@@ -19,14 +20,15 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `bind` and prepares the server.
+    /// Binds `bind` and prepares the server, which reads the time from `clock`.
     pub async fn build(
         config: Arc<Config>,
         store: Arc<dyn Store>,
         bind: &str,
+        clock: Clock,
     ) -> anyhow::Result<Self> {
         let tokens = token_key(&config, store.as_ref()).await?;
-        let state = web::Data::new(AppState::new(store, config.clone(), tokens).await?);
+        let state = web::Data::new(AppState::new(store, config.clone(), tokens, clock).await?);
         let listener =
             TcpListener::bind(bind).with_context(|| format!("cannot listen on {bind}"))?;
         let port = listener.local_addr()?.port();

@@ -74,7 +74,12 @@ impl Run for DomainArgs {
                     Some(p) => Some(tree.require(&p)?.id),
                 };
                 let domain = store
-                    .add_domain(&name_parsed, parent_id, name.as_deref().unwrap_or(&dname))
+                    .add_domain(
+                        &name_parsed,
+                        parent_id,
+                        name.as_deref().unwrap_or(&dname),
+                        opened.clock.now(),
+                    )
                     .await?;
                 println!("created domain {} (id {})", domain.name, domain.id);
             }

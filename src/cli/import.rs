@@ -43,6 +43,7 @@ impl Run for Import {
                 opened.config.ingest.max_document_bytes,
             ),
             show_progress: std::io::stderr().is_terminal(),
+            clock: opened.clock.clone(),
         };
         let started = std::time::Instant::now();
         let stop = async {

@@ -32,7 +32,7 @@ impl Run for JobArgs {
                 let options = validator::Options {
                     full,
                     batch_size,
-                    ..validator::Options::new(&domain, "cli")
+                    ..validator::Options::new(&domain, "cli", opened.clock.clone())
                 };
                 let progress = |done: u64, total: u64| {
                     bar.set_length(total);

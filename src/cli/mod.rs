@@ -5,7 +5,7 @@
 //! line in the `commands!` list, which declares the subcommand and dispatches to it.
 
 use crate::config::Config;
-use crate::domain::DomainTree;
+use crate::domain::{Clock, DomainTree};
 use crate::store::{self, Store};
 use anyhow::Context as _;
 use clap::Parser;
@@ -109,12 +109,15 @@ commands! {
     Man(manual::Man),
 }
 
-/// The global options every command may use: where the configuration and the database are.
+/// What every command is given: where the configuration and the database are, and the
+/// clock every time it stores or compares is read from.
 pub struct Context {
     /// `--config` (or `VITRINE_CONFIG`).
     pub config_path: Option<PathBuf>,
     /// `--database`, overriding the configuration's URL.
     pub database: Option<String>,
+    /// The system clock for the `vitrine` command.
+    pub clock: Clock,
 }
 
 impl Context {
@@ -143,7 +146,11 @@ impl Context {
         } else {
             Arc::new(store::open_existing(url, max).await?)
         };
-        Ok(Opened { config, store })
+        Ok(Opened {
+            config,
+            store,
+            clock: self.clock.clone(),
+        })
     }
 }
 
@@ -153,6 +160,8 @@ pub struct Opened {
     pub config: Arc<Config>,
     /// The opened database.
     pub store: Arc<dyn Store>,
+    /// The command's clock.
+    pub clock: Clock,
 }
 
 impl Opened {
@@ -180,6 +189,7 @@ pub async fn main() -> ExitCode {
     let context = Context {
         config_path: cli.config,
         database: cli.database,
+        clock: Clock::system(),
     };
     match cli.command.run(context).await {
         Ok(code) => code,

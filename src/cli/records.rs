@@ -69,7 +69,7 @@ async fn change(
     let tree = opened.tree().await?;
     let store = opened.store.as_ref();
     let domain = tree.require(&args.domain)?;
-    let now = chrono::Utc::now().timestamp();
+    let now = opened.clock.now();
     let (verb, state) = match change {
         StateChange::Release => ("released", "released"),
         StateChange::Withdraw => ("withdrew", "unreleased"),

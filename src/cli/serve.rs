@@ -47,12 +47,16 @@ impl Run for Serve {
         let _schedule = crate::jobs::schedule::start(
             opened.store.clone(),
             opened.config.clone(),
+            opened.clock.clone(),
             crate::jobs::schedule::FOLLOW_EVERY,
         )
         .await?;
-        let _hotfolders =
-            crate::ingest::hotfolder::spawn(opened.store.clone(), opened.config.clone());
-        let app = Application::build(opened.config, opened.store, &bind).await?;
+        let _hotfolders = crate::ingest::hotfolder::spawn(
+            opened.store.clone(),
+            opened.config.clone(),
+            opened.clock.clone(),
+        );
+        let app = Application::build(opened.config, opened.store, &bind, opened.clock).await?;
         // The one line on stdout: scripts starting `serve --bind 127.0.0.1:0` read the port here.
         println!("listening on http://{}:{}", host(&bind), app.port());
         app.run_until_stopped().await?;
@@ -91,16 +95,17 @@ impl Run for Demo {
         if !store.domains().await?.is_empty() {
             bail!("the demo needs an empty database; {url} has domains already");
         }
-        for line in
-            crate::demo::seed(store.clone(), config.clone(), &crate::demo::fixtures_dir()).await?
-        {
+        let clock = context.clock.clone();
+        let fixtures = crate::demo::fixtures_dir();
+        for line in crate::demo::seed(store.clone(), config.clone(), &clock, &fixtures).await? {
             println!("{line}");
         }
-        let (lines, password) = crate::demo::prepare_qa(store.clone(), config.clone()).await?;
+        let (lines, password) =
+            crate::demo::prepare_qa(store.clone(), config.clone(), &clock).await?;
         for line in lines {
             println!("{line}");
         }
-        let app = Application::build(config, store, &self.bind).await?;
+        let app = Application::build(config, store, &self.bind, clock).await?;
         let base = format!("http://{}:{}", host(&self.bind), app.port());
         println!("\nvitrine demo is running (database {url})");
         println!("  start page        {base}/");

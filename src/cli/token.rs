@@ -46,7 +46,13 @@ impl Run for TokenArgs {
     async fn run(self, context: Context) -> anyhow::Result<ExitCode> {
         let opened = context.open().await?;
         let tree = opened.tree().await?;
-        run(opened.store.as_ref(), &tree, self.command).await
+        run(
+            opened.store.as_ref(),
+            &tree,
+            self.command,
+            opened.clock.now(),
+        )
+        .await
     }
 }
 
@@ -54,8 +60,8 @@ async fn run(
     store: &dyn Store,
     tree: &DomainTree,
     command: TokenCommand,
+    now: i64,
 ) -> anyhow::Result<ExitCode> {
-    let now = chrono::Utc::now().timestamp();
     match command {
         TokenCommand::Create {
             domain,

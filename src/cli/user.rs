@@ -72,7 +72,7 @@ impl Run for UserArgs {
 
 async fn run(command: UserCommand, opened: &super::Opened) -> anyhow::Result<ExitCode> {
     let store = &opened.store;
-    let now = chrono::Utc::now().timestamp();
+    let now = opened.clock.now();
     match command {
         UserCommand::Add {
             name, role, domain, ..

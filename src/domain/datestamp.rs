@@ -77,11 +77,6 @@ impl Datestamp {
         }
     }
 
-    /// The current time, to the second.
-    pub fn now() -> Self {
-        Self::from_seconds(Utc::now().timestamp())
-    }
-
     /// Unix seconds of the first instant this datestamp covers.
     pub fn seconds(&self) -> i64 {
         self.seconds

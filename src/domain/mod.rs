@@ -1,6 +1,8 @@
 //! The vocabulary of vitrine as types that cannot hold invalid values: domain names,
-//! record identifiers, datestamps and set specs. Each has a `parse` constructor.
+//! record identifiers, datestamps and set specs. Each has a `parse` constructor. And the
+//! [`Clock`] every time of day is read from.
 
+mod clock;
 mod datestamp;
 mod identifier;
 mod name;
@@ -10,6 +12,7 @@ mod states;
 mod tree;
 mod validation;
 
+pub use clock::{Clock, ManualClock};
 pub use datestamp::{Datestamp, Granularity};
 pub use identifier::{check_repository_identifier, LocalId, OaiIdentifier};
 pub use name::DomainName;

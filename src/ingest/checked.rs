@@ -11,7 +11,7 @@
 //! validates it.
 
 use super::{prepare, IngestError};
-use crate::domain::DomainTree;
+use crate::domain::{Clock, DomainTree};
 use crate::domain::{ValidationOutcome, ValidationTask};
 use crate::store::{ClaimRequest, PutOutcome, PutRecord, Store, StoreError};
 use crate::validation::record::ValidationResult;
@@ -58,6 +58,8 @@ pub struct IngestOptions {
     pub limits: ParseLimits,
     /// The public base URL (zmets `mptr` links point there).
     pub public_url: String,
+    /// Where the datestamps of the stored records are read.
+    pub clock: Clock,
 }
 
 /// A stored record.
@@ -246,7 +248,7 @@ async fn check_and_store(
             Err(e) => results.push(Some(Err(e))),
         }
     }
-    let now = chrono::Utc::now().timestamp();
+    let now = options.clock.now();
     let stored = store.put_records(&to_store, now).await;
     let mut to_save = Vec::new();
     for (((slot, record), validation), outcome) in

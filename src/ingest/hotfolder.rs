@@ -7,7 +7,7 @@
 
 use super::checked::{ingest_files, IngestOptions, ValidateMode};
 use crate::config::Config;
-use crate::domain::DomainTree;
+use crate::domain::{Clock, DomainTree};
 use crate::store::{load_tree, Store};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,15 +31,19 @@ pub struct ScanReport {
 }
 
 /// The watcher's memory: each file's size and modification time at the last look.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Hotfolders {
     seen: HashMap<PathBuf, (u64, Option<SystemTime>)>,
+    clock: Clock,
 }
 
 impl Hotfolders {
-    /// A watcher that has seen nothing yet.
-    pub fn new() -> Self {
-        Self::default()
+    /// A watcher that has seen nothing yet; what it imports is dated by `clock`.
+    pub fn new(clock: Clock) -> Self {
+        Hotfolders {
+            seen: HashMap::new(),
+            clock,
+        }
     }
 
     /// Looks at every configured hotfolder once and imports the complete files.
@@ -89,6 +93,7 @@ impl Hotfolders {
                         config.ingest.max_document_bytes,
                     ),
                     public_url: config.server.public_url.clone(),
+                    clock: self.clock.clone(),
                 };
                 for file in
                     ingest_files(store.clone(), tree.clone(), domain_id, complete, &options).await
@@ -152,7 +157,11 @@ fn move_to(path: &Path, to: &str) -> Result<PathBuf, String> {
 }
 
 /// Starts watching the configured hotfolders (none configured: nothing is started).
-pub fn spawn(store: Arc<dyn Store>, config: Arc<Config>) -> Option<tokio::task::JoinHandle<()>> {
+pub fn spawn(
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    clock: Clock,
+) -> Option<tokio::task::JoinHandle<()>> {
     if config.ingest.watch.is_empty() {
         return None;
     }
@@ -160,7 +169,7 @@ pub fn spawn(store: Arc<dyn Store>, config: Arc<Config>) -> Option<tokio::task::
         tracing::info!(folder = %folder.display(), "watching hotfolder");
     }
     Some(tokio::spawn(async move {
-        let mut hotfolders = Hotfolders::new();
+        let mut hotfolders = Hotfolders::new(clock);
         let interval = Duration::from_secs(config.ingest.watch_interval_seconds.max(1));
         loop {
             tokio::time::sleep(interval).await;

@@ -6,7 +6,7 @@
 //! the order of the files.
 
 use super::prepare;
-use crate::domain::{Domain, DomainTree};
+use crate::domain::{Clock, Domain, DomainTree};
 use crate::store::{PutOutcome, PutRecord, Store, StoreError};
 use crate::xml::ParseLimits;
 use futures_util::FutureExt;
@@ -71,7 +71,7 @@ impl ImportReport {
 }
 
 /// How an import treats its records.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// Release the imported records.
     pub release: bool,
@@ -79,6 +79,20 @@ pub struct ImportOptions {
     pub limits: ParseLimits,
     /// Show a progress bar (on a terminal).
     pub show_progress: bool,
+    /// Where the datestamps of the stored records are read.
+    pub clock: Clock,
+}
+
+impl ImportOptions {
+    /// Default parser limits and no progress bar: what imports from code use.
+    pub fn new(release: bool, clock: Clock) -> ImportOptions {
+        ImportOptions {
+            release,
+            limits: ParseLimits::default(),
+            show_progress: false,
+            clock,
+        }
+    }
 }
 
 /// Lists the `.xml` files named by `paths` (files as given, folders recursively, sorted).
@@ -110,15 +124,8 @@ pub async fn import(
     tree: Arc<DomainTree>,
     domain: &Domain,
     files: Vec<PathBuf>,
-    release: bool,
-    limits: ParseLimits,
-    show_progress: bool,
+    options: ImportOptions,
 ) -> ImportReport {
-    let options = ImportOptions {
-        release,
-        limits,
-        show_progress,
-    };
     import_until(store, tree, domain, files, options, std::future::pending()).await
 }
 
@@ -139,6 +146,7 @@ pub async fn import_until(
         release,
         limits,
         show_progress,
+        clock,
     } = options;
     let bar = crate::progress::records_bar(files.len() as u64, show_progress);
     let mut report = ImportReport {
@@ -161,11 +169,23 @@ pub async fn import_until(
             prepare(&bytes, domain_id, &tree, None, release, limits).map_err(|e| e.to_string())
         })
     };
-    import_with(store, files, Arc::new(prepare_file), stop, report, bar).await
+    let steps = Steps {
+        prepare_file: Arc::new(prepare_file),
+        clock,
+        bar,
+    };
+    import_with(store, files, steps, stop, report).await
 }
 
 /// What preparing one file gives: a record to store, or why the file is refused.
 type Prepared = Result<PutRecord, String>;
+
+/// How the import loop prepares a file, dates what it stores and shows its progress.
+struct Steps {
+    prepare_file: Arc<dyn Fn(&Path) -> Prepared + Send + Sync>,
+    clock: Clock,
+    bar: indicatif::ProgressBar,
+}
 
 /// The import loop, with the preparation of a file as a parameter: prepares one batch
 /// while the previous one is stored, until every file is done, `stop` completes, or the
@@ -173,11 +193,15 @@ type Prepared = Result<PutRecord, String>;
 async fn import_with(
     store: Arc<dyn Store>,
     files: Vec<PathBuf>,
-    prepare_file: Arc<dyn Fn(&Path) -> Prepared + Send + Sync>,
+    steps: Steps,
     stop: impl Future<Output = ()>,
     mut report: ImportReport,
-    bar: indicatif::ProgressBar,
 ) -> ImportReport {
+    let Steps {
+        prepare_file,
+        clock,
+        bar,
+    } = steps;
     let mut stop = std::pin::pin!(stop);
     let chunks: Vec<Vec<PathBuf>> = files.chunks(BATCH).map(<[PathBuf]>::to_vec).collect();
     let prepare_chunk = |chunk: Vec<PathBuf>| {
@@ -224,8 +248,7 @@ async fn import_with(
                 Err(reason) => report.failed.push((path, reason)),
             }
         }
-        let now = chrono::Utc::now().timestamp();
-        let results = store.put_records(&records, now).await;
+        let results = store.put_records(&records, clock.now()).await;
         for (path, result) in paths.into_iter().zip(results) {
             match result {
                 Ok(PutOutcome::Created) => report.created += 1,
@@ -396,13 +419,17 @@ mod tests {
             }
             Err("not METS".to_string())
         });
+        let steps = Steps {
+            prepare_file,
+            clock: crate::domain::ManualClock::at(1_700_000_000).clock(),
+            bar: indicatif::ProgressBar::hidden(),
+        };
         let report = import_with(
             store,
             files.clone(),
-            prepare_file,
+            steps,
             std::future::pending(),
             ImportReport::default(),
-            indicatif::ProgressBar::hidden(),
         )
         .await;
         assert_eq!(report.total(), 3);

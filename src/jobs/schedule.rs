@@ -15,7 +15,7 @@
 
 use super::oai_output_validator::{run, Options};
 use crate::config::Config;
-use crate::domain::DomainTree;
+use crate::domain::{Clock, DomainTree};
 use crate::store::{load_tree, Store};
 use anyhow::Context;
 use std::collections::BTreeMap;
@@ -56,11 +56,13 @@ impl Drop for Schedule {
     }
 }
 
-/// Starts the schedule and follows the domain tree every `every`. An invalid schedule
-/// at the start is an error; one set while serving is logged and left unscheduled.
+/// Starts the schedule and follows the domain tree every `every`; the runs read their
+/// times from `clock`. An invalid schedule at the start is an error; one set while
+/// serving is logged and left unscheduled.
 pub async fn start(
     store: Arc<dyn Store>,
     config: Arc<Config>,
+    clock: Clock,
     every: Duration,
 ) -> anyhow::Result<Schedule> {
     let scheduler = JobScheduler::new()
@@ -68,7 +70,12 @@ pub async fn start(
         .context("cannot start the job scheduler")?;
     let entries: Arc<Mutex<Entries>> = Arc::default();
     let tree = load_tree(store.as_ref(), config.clone()).await?;
-    follow(&scheduler, &entries, &tree, &store, &config, true).await?;
+    let given = Given {
+        store,
+        config,
+        clock,
+    };
+    follow(&scheduler, &entries, &tree, &given, true).await?;
     scheduler.start().await?;
     let follower = tokio::spawn({
         let (scheduler, entries) = (scheduler.clone(), entries.clone());
@@ -77,14 +84,14 @@ pub async fn start(
             ticks.tick().await;
             loop {
                 ticks.tick().await;
-                let tree = match load_tree(store.as_ref(), config.clone()).await {
+                let tree = match load_tree(given.store.as_ref(), given.config.clone()).await {
                     Ok(tree) => tree,
                     Err(e) => {
                         tracing::warn!("cannot read the domains for the schedule: {e:#}");
                         continue;
                     }
                 };
-                if let Err(e) = follow(&scheduler, &entries, &tree, &store, &config, false).await {
+                if let Err(e) = follow(&scheduler, &entries, &tree, &given, false).await {
                     tracing::error!("cannot update the job schedule: {e:#}");
                 }
             }
@@ -95,6 +102,14 @@ pub async fn start(
         entries,
         follower,
     })
+}
+
+/// What every scheduled run is given.
+#[derive(Clone)]
+struct Given {
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    clock: Clock,
 }
 
 /// The schedule the tree asks for: each domain with zmets switched on whose parent does
@@ -119,8 +134,7 @@ async fn follow(
     scheduler: &JobScheduler,
     entries: &Mutex<Entries>,
     tree: &DomainTree,
-    store: &Arc<dyn Store>,
-    config: &Arc<Config>,
+    given: &Given,
     strict: bool,
 ) -> anyhow::Result<()> {
     let wanted = wanted(tree);
@@ -140,8 +154,7 @@ async fn follow(
         if current.get(&name).is_some_and(|(c, _)| *c == cron) {
             continue;
         }
-        let nightly = match validator_job(&cron, store.clone(), config.clone(), name.clone(), false)
-        {
+        let nightly = match validator_job(&cron, given.clone(), name.clone(), false) {
             Ok(job) => job,
             Err(e) => {
                 let e = anyhow::Error::new(e).context(format!(
@@ -154,13 +167,7 @@ async fn follow(
                 continue;
             }
         };
-        let changes = validator_job(
-            "30 * * * * *",
-            store.clone(),
-            config.clone(),
-            name.clone(),
-            true,
-        )?;
+        let changes = validator_job("30 * * * * *", given.clone(), name.clone(), true)?;
         scheduler.add(nightly.clone()).await?;
         scheduler.add(changes.clone()).await?;
         let jobs = vec![nightly, changes];
@@ -176,13 +183,17 @@ async fn follow(
 /// record) when no record of the scope waits for validation.
 fn validator_job(
     cron: &str,
-    store: Arc<dyn Store>,
-    config: Arc<Config>,
+    given: Given,
     name: String,
     only_when_waiting: bool,
 ) -> Result<Job, tokio_cron_scheduler::JobSchedulerError> {
     Job::new_async(cron, move |_, _| {
-        let (store, config, name) = (store.clone(), config.clone(), name.clone());
+        let Given {
+            store,
+            config,
+            clock,
+        } = given.clone();
+        let name = name.clone();
         Box::pin(async move {
             let tree = match load_tree(store.as_ref(), config.clone()).await {
                 Ok(tree) => Arc::new(tree),
@@ -213,6 +224,7 @@ fn validator_job(
                 } else {
                     "schedule"
                 },
+                clock,
             );
             match run(store, tree, &config, &options, &|_, _| {}).await {
                 Ok(report) if report.joined() => tracing::info!(

@@ -13,12 +13,13 @@ use sqlx::Row;
 pub trait DomainStore: Send + Sync {
     /// Every domain.
     async fn domains(&self) -> Result<Vec<Domain>, StoreError>;
-    /// Creates a domain.
+    /// Creates a domain, created at `now` (Unix seconds).
     async fn add_domain(
         &self,
         name: &DomainName,
         parent_id: Option<i64>,
         title: &str,
+        now: i64,
     ) -> Result<Domain, StoreError>;
     /// Settings made with `vitrine domain set`: (domain id, key, value).
     async fn domain_settings(&self) -> Result<Vec<DomainSetting>, StoreError>;
@@ -50,6 +51,7 @@ impl DomainStore for SqlStore {
         name: &DomainName,
         parent_id: Option<i64>,
         title: &str,
+        now: i64,
     ) -> Result<Domain, StoreError> {
         let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT id FROM domain WHERE name = $1")
@@ -83,7 +85,6 @@ impl DomainStore for SqlStore {
                 }
             }
         }
-        let now = chrono::Utc::now().timestamp();
         let row = sqlx::query(
             "INSERT INTO domain (name, parent_id, title, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, name, parent_id, title, created_at",

@@ -11,7 +11,7 @@ pub mod pages;
 pub mod session;
 
 use crate::config::Config;
-use crate::domain::DomainTree;
+use crate::domain::{Clock, DomainTree};
 use crate::oai::resumption_token::TokenKey;
 use crate::store::Store;
 use actix_web::http::header::{ContentType, ALLOW};
@@ -30,6 +30,8 @@ pub struct AppState {
     pub tokens: TokenKey,
     /// The ingest API's rate limits.
     pub api: api::ApiState,
+    /// Where every time of day is read (responseDate, tokens, sessions, datestamps).
+    pub clock: Clock,
     tree: RwLock<(Instant, Arc<DomainTree>)>,
     proxies: origin::TrustedProxies,
     /// Bytes of responses in memory, in KiB (`server.max_response_bytes`).
@@ -46,6 +48,7 @@ impl AppState {
         store: Arc<dyn Store>,
         config: Arc<Config>,
         tokens: TokenKey,
+        clock: Clock,
     ) -> anyhow::Result<AppState> {
         let tree = Arc::new(crate::store::load_tree(store.as_ref(), config.clone()).await?);
         let proxies = origin::TrustedProxies::new(config.server.trusted_proxy_networks()?);
@@ -57,6 +60,7 @@ impl AppState {
             store,
             config,
             tokens,
+            clock,
             tree: RwLock::new((Instant::now(), tree)),
             proxies,
             in_flight,

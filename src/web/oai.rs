@@ -84,7 +84,7 @@ async fn serve(
     dname: Option<&str>,
     args: Vec<(String, String)>,
 ) -> HttpResponse {
-    let response_date = chrono::Utc::now().timestamp();
+    let response_date = state.clock.now();
     let tree = match state.tree().await {
         Ok(tree) => tree,
         Err(e) => return super::home::unavailable(state, &e),

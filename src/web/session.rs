@@ -74,7 +74,7 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<Sessi
     let Some(token) = cookie(req, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let now = chrono::Utc::now().timestamp();
+    let now = state.clock.now();
     state
         .store
         .session(&token_hash(&token), now)

@@ -1,7 +1,8 @@
 //! Resumption tokens, cursor, completeListSize and datestamp bounds (OAI-TRAPS "Flow
 //! control", "Dates").
 
-use crate::helpers::{TestApp, Xml};
+use crate::helpers::{fixtures_with_classification, second_after, TestApp, Xml};
+use vitrine::domain::Datestamp;
 
 async fn harvest(app: &TestApp, verb: &str, first: &[(&str, &str)]) -> Vec<Xml> {
     let mut pages = vec![app.oai(first).await];
@@ -152,6 +153,30 @@ async fn the_token_remembers_the_set_and_survives_changes_meanwhile() {
 }
 
 #[tokio::test]
+async fn a_token_is_good_until_its_expiration_date_and_bad_a_second_later() {
+    let app = TestApp::spawn().await;
+    app.import_demo().await;
+    let first = app
+        .oai(&[("verb", "ListIdentifiers"), ("metadataPrefix", "oai_dc")])
+        .await;
+    let token = first.token().unwrap();
+    let expires = first.s("string(//o:resumptionToken/@expirationDate)");
+    let lifetime = Datestamp::parse(&expires).unwrap().seconds() - app.clock.now();
+    assert_eq!(lifetime, 168 * 3600, "oai.token_lifetime_hours");
+    app.clock.advance(lifetime);
+    let last_second = app
+        .oai(&[("verb", "ListIdentifiers"), ("resumptionToken", &token)])
+        .await;
+    assert!(last_second.errors().is_empty());
+    assert_eq!(last_second.count("//o:header"), 10);
+    app.clock.advance(1);
+    let late = app
+        .oai(&[("verb", "ListIdentifiers"), ("resumptionToken", &token)])
+        .await;
+    assert_eq!(late.errors(), vec!["badResumptionToken"]);
+}
+
+#[tokio::test]
 async fn from_and_until_are_inclusive_and_a_day_until_covers_the_day() {
     let app = TestApp::spawn().await;
     app.import_demo().await;
@@ -162,35 +187,62 @@ async fn from_and_until_are_inclusive_and_a_day_until_covers_the_day() {
             ("metadataPrefix", "oai_dc"),
         ])
         .await;
+    // The whole import fell into the second the clock stands at.
     let stamp = x.s("string(//o:header/o:datestamp)");
-    let same = app
-        .oai(&[
+    assert_eq!(Datestamp::parse(&stamp).unwrap().seconds(), app.clock.now());
+    let identifiers = |pages: Vec<Xml>| -> Vec<String> {
+        pages
+            .iter()
+            .flat_map(|p| p.all("//o:header/o:identifier"))
+            .collect()
+    };
+    let same = harvest(
+        &app,
+        "ListIdentifiers",
+        &[
             ("verb", "ListIdentifiers"),
             ("metadataPrefix", "oai_dc"),
             ("from", &stamp),
             ("until", &stamp),
             ("set", "geschichte"),
-        ])
-        .await;
-    let exact = app
-        .oai(&[
-            ("verb", "ListIdentifiers"),
-            ("metadataPrefix", "oai_dc"),
-            ("from", &stamp),
-            ("until", &stamp),
-        ])
-        .await;
-    assert!(same.errors().is_empty() || same.errors() == vec!["noRecordsMatch"]);
-    assert!(
-        exact
-            .all("//o:identifier")
-            .contains(&"oai:digital.ulb.example.org:demo_mono_0001".to_string())
-            || exact.token().is_some()
+        ],
+    )
+    .await;
+    assert_eq!(
+        identifiers(same).len(),
+        fixtures_with_classification("Geschichte", "main"),
+        "from=until=that second: every record of the set"
     );
-    assert!(
-        exact.count("//o:header") > 0,
-        "from=until=a datestamp returns that record"
+    let exact = identifiers(
+        harvest(
+            &app,
+            "ListIdentifiers",
+            &[
+                ("verb", "ListIdentifiers"),
+                ("metadataPrefix", "oai_dc"),
+                ("from", &stamp),
+                ("until", &stamp),
+            ],
+        )
+        .await,
     );
+    assert_eq!(exact.len(), 34, "from=until=that second: every record");
+    assert!(exact.contains(&"oai:digital.ulb.example.org:demo_mono_0001".to_string()));
+    let second_before = Datestamp::from_seconds(app.clock.now() - 1).to_string();
+    for (from, until) in [
+        (second_after(&stamp), second_after(&stamp)),
+        (second_before.clone(), second_before),
+    ] {
+        let none = app
+            .oai(&[
+                ("verb", "ListIdentifiers"),
+                ("metadataPrefix", "oai_dc"),
+                ("from", &from),
+                ("until", &until),
+            ])
+            .await;
+        assert_eq!(none.errors(), vec!["noRecordsMatch"], "{from}..{until}");
+    }
     let day = &stamp[..10];
     let by_day = app
         .oai(&[

@@ -1,13 +1,18 @@
 //! Test harness: starts the real application on port 0 with a fresh database (a temp-dir
 //! SQLite file, or a uniquely named PostgreSQL database when `VITRINE_TEST_POSTGRES_URL`
-//! is set), talks HTTP to it, and parses responses for XPath assertions.
+//! is set) and a manual clock, talks HTTP to it, and parses responses for XPath
+//! assertions.
+//!
+//! Time stands still in a test: the application, its imports, state changes and job
+//! runs all read `TestApp::clock`, which moves only when the test sets or advances it.
 
 use libxml::tree::Document;
 use libxml::xpath::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use vitrine::config::Config;
-use vitrine::domain::{Domain, DomainName, DomainTree};
+use vitrine::domain::{Clock, Domain, DomainName, DomainTree, ManualClock};
+use vitrine::ingest::ImportOptions;
 use vitrine::startup::Application;
 use vitrine::store::{StateChange, Store};
 
@@ -76,6 +81,9 @@ pub struct TestApp {
     pub url: String,
     /// HTTP client (no automatic decompression).
     pub client: reqwest::Client,
+    /// The clock the application reads, standing at the second the test started until
+    /// the test moves it.
+    pub clock: ManualClock,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -104,8 +112,9 @@ impl TestApp {
         let config = Arc::new(config);
         let (url, dir) = fresh_database().await;
         let store = open_store(&url).await;
+        let clock = ManualClock::at_system_time();
         let root = store
-            .add_domain(&DomainName::parse("ulb").unwrap(), None, "ULB")
+            .add_domain(&DomainName::parse("ulb").unwrap(), None, "ULB", clock.now())
             .await
             .unwrap();
         store
@@ -113,10 +122,11 @@ impl TestApp {
                 &DomainName::parse("zd").unwrap(),
                 Some(root.id),
                 "Zeitungen",
+                clock.now(),
             )
             .await
             .unwrap();
-        let app = Application::build(config.clone(), store.clone(), "127.0.0.1:0")
+        let app = Application::build(config.clone(), store.clone(), "127.0.0.1:0", clock.clock())
             .await
             .expect("build application");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -131,6 +141,7 @@ impl TestApp {
                 .no_deflate()
                 .build()
                 .unwrap(),
+            clock,
             _dir: dir,
         }
     }
@@ -138,6 +149,12 @@ impl TestApp {
     /// Starts the default application.
     pub async fn spawn() -> TestApp {
         Self::spawn_with(TEST_CONFIG).await
+    }
+
+    /// The application's clock, to hand to what the test runs beside the server (jobs,
+    /// imports, hotfolders, schedules).
+    pub fn time(&self) -> Clock {
+        self.clock.clock()
     }
 
     /// A domain by name.
@@ -168,9 +185,7 @@ impl TestApp {
             self.tree().await,
             &d,
             files,
-            release,
-            Default::default(),
-            false,
+            ImportOptions::new(release, self.time()),
         )
         .await
     }
@@ -215,7 +230,7 @@ impl TestApp {
     pub async fn change(&self, domain: &str, local_id: &str, change: StateChange) {
         let d = self.domain(domain).await;
         self.store
-            .change_state(d.id, local_id, change, chrono::Utc::now().timestamp())
+            .change_state(d.id, local_id, change, self.clock.now())
             .await
             .unwrap();
     }

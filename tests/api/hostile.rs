@@ -203,7 +203,7 @@ async fn records_ingested_with_a_bom_or_as_utf16_reach_zmets_through_the_validat
     let options = Options {
         full: true,
         join_wait: Duration::from_millis(300),
-        ..Options::new("ulb", "test")
+        ..Options::new("ulb", "test", app.time())
     };
     let report = run(
         app.store.clone(),
@@ -402,9 +402,7 @@ async fn import_with_the_server_gone(app: &TestApp, dir: &tempfile::TempDir, fil
         tree,
         &ulb,
         collected,
-        true,
-        Default::default(),
-        false,
+        vitrine::ingest::ImportOptions::new(true, app.time()),
     )
     .await;
     sqlx::raw_sql(allow(true))

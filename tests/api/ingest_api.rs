@@ -186,16 +186,13 @@ async fn requests_without_a_valid_token_are_401() {
             .unwrap();
         problem(r, 401).await;
     }
-    let expired = token(&api.app, "ulb", TokenScope::Ingest, Some(1)).await;
-    let r = api
-        .app
-        .client
-        .get(&url)
-        .bearer_auth(&expired)
-        .send()
-        .await
-        .unwrap();
-    assert!(problem(r, 401).await["detail"]
+    let expiring = Some(api.app.clock.now() + 60);
+    let expired = token(&api.app, "ulb", TokenScope::Ingest, expiring).await;
+    let with_it = || api.app.client.get(&url).bearer_auth(&expired).send();
+    api.app.clock.advance(59);
+    problem(with_it().await.unwrap(), 404).await;
+    api.app.clock.advance(1);
+    assert!(problem(with_it().await.unwrap(), 401).await["detail"]
         .as_str()
         .unwrap()
         .contains("expired"));
@@ -203,7 +200,7 @@ async fn requests_without_a_valid_token_are_401() {
     let id: i64 = revoked.split('_').nth(1).unwrap().parse().unwrap();
     api.app
         .store
-        .revoke_token(id, chrono::Utc::now().timestamp())
+        .revoke_token(id, api.app.clock.now())
         .await
         .unwrap();
     let r = api
@@ -410,11 +407,7 @@ async fn a_synchronous_validation_answers_with_the_findings_and_stores_the_state
         )
         .await;
     let body = json(r).await;
-    let state = body["validation"]["result"]["zmods_validation"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(state == "valid" || state == "valid_warn", "{state}");
+    assert_eq!(body["validation"]["result"]["zmods_validation"], "valid");
     let x = api
         .app
         .oai(&[

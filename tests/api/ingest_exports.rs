@@ -207,7 +207,7 @@ async fn the_hotfolder_imports_complete_files_and_moves_them_to_done_or_failed()
         "<mets:mets xmlns:mets=\"http://www.loc.gov/METS/\">\n<a>",
     )
     .unwrap();
-    let mut watcher = Hotfolders::new();
+    let mut watcher = Hotfolders::new(app.time());
     let first = watcher
         .scan(app.store.clone(), app.tree().await, &app.config)
         .await;

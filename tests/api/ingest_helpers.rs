@@ -82,13 +82,7 @@ pub async fn token(
 ) -> String {
     let d = app.domain(domain).await;
     app.store
-        .create_token(
-            d.id,
-            scope,
-            "test",
-            expires_at,
-            chrono::Utc::now().timestamp(),
-        )
+        .create_token(d.id, scope, "test", expires_at, app.clock.now())
         .await
         .unwrap()
         .text

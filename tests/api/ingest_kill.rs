@@ -4,7 +4,7 @@
 use crate::helpers::{fixtures, fresh_database, open_store};
 use std::io::BufRead;
 use std::time::{Duration, Instant};
-use vitrine::domain::DomainName;
+use vitrine::domain::{Clock, DomainName};
 use vitrine::store::TokenScope;
 
 const COPIES: usize = 3000;
@@ -13,18 +13,14 @@ const COPIES: usize = 3000;
 async fn a_server_killed_during_a_folder_export_leaves_each_record_whole_or_absent() {
     let (url, _db_dir) = fresh_database().await;
     let store = open_store(&url).await;
+    // The server under test is a `vitrine serve` process: it reads the system clock.
+    let clock = Clock::system();
     let root = store
-        .add_domain(&DomainName::parse("ulb").unwrap(), None, "ULB")
+        .add_domain(&DomainName::parse("ulb").unwrap(), None, "ULB", clock.now())
         .await
         .unwrap();
     let token = store
-        .create_token(
-            root.id,
-            TokenScope::Ingest,
-            "kill-test",
-            None,
-            chrono::Utc::now().timestamp(),
-        )
+        .create_token(root.id, TokenScope::Ingest, "kill-test", None, clock.now())
         .await
         .unwrap()
         .text;

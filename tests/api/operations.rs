@@ -122,9 +122,7 @@ async fn an_import_into_a_store_that_went_away_fails_transiently() {
         app.tree().await,
         &app.domain("ulb").await,
         files,
-        true,
-        Default::default(),
-        false,
+        vitrine::ingest::ImportOptions::new(true, app.time()),
     )
     .await;
     assert!(report.failed.is_empty(), "{:?}", report.failed);
@@ -145,7 +143,7 @@ async fn an_import_stopped_before_its_first_batch_commits_nothing_and_says_so() 
         app.tree().await,
         &app.domain("ulb").await,
         files,
-        Default::default(),
+        vitrine::ingest::ImportOptions::new(false, app.time()),
         std::future::ready(()),
     )
     .await;

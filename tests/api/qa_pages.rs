@@ -55,7 +55,7 @@ pub async fn run_job(app: &TestApp, full: bool) -> JobReport {
     let options = Options {
         full,
         join_wait: Duration::from_millis(300),
-        ..Options::new("ulb", "test")
+        ..Options::new("ulb", "test", app.time())
     };
     run(
         app.store.clone(),

@@ -42,22 +42,22 @@ async fn the_storage_story() {
 
     // Domains form one tree with one root.
     let root = store
-        .add_domain(&DomainName::parse("ulb").unwrap(), None, "ULB")
+        .add_domain(&DomainName::parse("ulb").unwrap(), None, "ULB", 900)
         .await
         .unwrap();
     let zd = store
-        .add_domain(&DomainName::parse("zd").unwrap(), Some(root.id), "ZD")
+        .add_domain(&DomainName::parse("zd").unwrap(), Some(root.id), "ZD", 900)
         .await
         .unwrap();
     assert!(matches!(
         store
-            .add_domain(&DomainName::parse("other").unwrap(), None, "x")
+            .add_domain(&DomainName::parse("other").unwrap(), None, "x", 900)
             .await,
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
         store
-            .add_domain(&DomainName::parse("zd").unwrap(), Some(root.id), "x")
+            .add_domain(&DomainName::parse("zd").unwrap(), Some(root.id), "x", 900)
             .await,
         Err(StoreError::Conflict(_))
     ));

@@ -171,22 +171,26 @@ async fn sessions_expire() {
     add_user(&app, "anna", Role::Qa, None).await;
     let user = app.store.user_with_hash("anna").await.unwrap().unwrap().0;
     let token = "0123456789abcdef";
-    let now = chrono::Utc::now().timestamp();
+    let now = app.clock.now();
     let hash = vitrine::web::session::token_hash(token);
     app.store
-        .create_session(&hash, user.id, "csrf", now - 10, now - 1)
+        .create_session(&hash, user.id, "csrf", now, now + 60)
         .await
         .unwrap();
-    let answer = reqwest::Client::builder()
+    let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
-        .get(format!("{}/ulb/qa/oaivalidator", app.address))
-        .header("cookie", format!("vitrine_session={token}"))
-        .send()
-        .await
         .unwrap();
-    assert_eq!(answer.status(), 303);
+    let page = || {
+        client
+            .get(format!("{}/ulb/qa/oaivalidator", app.address))
+            .header("cookie", format!("vitrine_session={token}"))
+            .send()
+    };
+    app.clock.advance(59);
+    assert_eq!(page().await.unwrap().status(), 200, "a second to go");
+    app.clock.advance(1);
+    assert_eq!(page().await.unwrap().status(), 303, "expired");
 }
 
 #[tokio::test]
@@ -204,6 +208,12 @@ async fn repeated_failed_logins_are_throttled_per_user() {
     let answer = visitor.login("anna", PASSWORD, "/").await;
     assert_eq!(answer.status, 429);
     assert!(!visitor.has_cookie("vitrine_session"));
+    // The failures count for 15 minutes.
+    app.clock.advance(15 * 60);
+    assert_eq!(visitor.login("anna", PASSWORD, "/").await.status, 429);
+    app.clock.advance(1);
+    assert_eq!(visitor.login("anna", PASSWORD, "/").await.status, 303);
+    assert!(visitor.has_cookie("vitrine_session"));
 }
 
 #[tokio::test]

@@ -19,7 +19,9 @@
 //! stores the previous one and claims the next.
 
 use crate::config::Config;
-use crate::domain::{Domain, DomainTree, InstanceRole, JobPhase, JobStatus, ValidationState};
+use crate::domain::{
+    Clock, Domain, DomainTree, InstanceRole, JobPhase, JobStatus, ValidationState,
+};
 use crate::store::{
     Claim, ClaimRequest, ClaimedTask, HeldRecords, JobRun, Participant, PreparedResult,
     RecordFailure, Store, ValidationTask,
@@ -60,11 +62,14 @@ pub struct Options {
     pub join_wait: Duration,
     /// This instance's name in the run's record.
     pub instance: String,
+    /// Where the run's times (start, end, joins, results) are read.
+    pub clock: Clock,
 }
 
 impl Options {
-    /// An incremental run of `domain` with the default batch size and join wait.
-    pub fn new(domain: &str, started_by: &str) -> Options {
+    /// An incremental run of `domain` with the default batch size and join wait, its
+    /// times read from `clock`.
+    pub fn new(domain: &str, started_by: &str, clock: Clock) -> Options {
         Options {
             domain: domain.to_string(),
             full: false,
@@ -72,6 +77,7 @@ impl Options {
             batch_size: BATCH,
             join_wait: JOIN_WAIT,
             instance: instance_name(),
+            clock,
         }
     }
 }
@@ -135,10 +141,6 @@ fn lock_key(domain: &Domain) -> String {
     format!("{JOB}:zmets:{}", domain.name)
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 /// One start of the job on one instance.
 struct Job<'a> {
     store: &'a dyn Store,
@@ -168,6 +170,11 @@ impl Job<'_> {
         }
     }
 
+    /// Unix seconds now, by the run's clock.
+    fn now(&self) -> i64 {
+        self.options.clock.now()
+    }
+
     /// What a claimant of the run shares.
     fn share(&self, me: Participant, worker: bool, total: u64) -> Share<'_> {
         Share {
@@ -176,6 +183,7 @@ impl Job<'_> {
             public_url: self.public_url.clone(),
             scope: self.scope,
             me,
+            clock: &self.options.clock,
             batch: self.options.batch_size.max(1) as i64,
             worker,
             total,
@@ -189,7 +197,7 @@ impl Job<'_> {
         let started = Instant::now();
         let killed = self
             .store
-            .kill_stale_job_runs(JOB, self.domain.id, now())
+            .kill_stale_job_runs(JOB, self.domain.id, self.now())
             .await?;
         let earlier = self.store.job_runs(Some(self.domain.id)).await?;
         // A run that got past preparing marked the scope; the next one continues from
@@ -203,7 +211,7 @@ impl Job<'_> {
                 self.domain.id,
                 &self.options.started_by,
                 full,
-                now(),
+                self.now(),
             )
             .await?;
         let me = self
@@ -212,7 +220,7 @@ impl Job<'_> {
                 run_id,
                 &self.options.instance,
                 InstanceRole::Coordinator,
-                now(),
+                self.now(),
             )
             .await?;
         let mut report = self.report(run_id, full, InstanceRole::Coordinator);
@@ -220,7 +228,7 @@ impl Job<'_> {
         let mut tally = Tally::default();
         let mut outcome = self.validate_scope(me, &mut report, &mut tally).await;
         tally.add_to(&mut report);
-        self.store.leave_job_run(me, now()).await?;
+        self.store.leave_job_run(me, self.now()).await?;
         match summarize(self.store, run_id, &mut report).await {
             Err(e) if outcome.is_ok() => outcome = Err(e),
             _ => {}
@@ -242,7 +250,7 @@ impl Job<'_> {
         };
         let json = serde_json::to_string(&report)?;
         self.store
-            .finish_job_run(run_id, status, &json, now())
+            .finish_job_run(run_id, status, &json, self.now())
             .await?;
         outcome.map(|_| report)
     }
@@ -282,12 +290,17 @@ impl Job<'_> {
         };
         let me = self
             .store
-            .join_job_run(run.id, &self.options.instance, InstanceRole::Worker, now())
+            .join_job_run(
+                run.id,
+                &self.options.instance,
+                InstanceRole::Worker,
+                self.now(),
+            )
             .await?;
         let total = undefined(self.store, self.scope).await?;
         let mut tally = Tally::default();
         let outcome = self.share(me, true, total).take(&mut tally).await;
-        self.store.leave_job_run(me, now()).await?;
+        self.store.leave_job_run(me, self.now()).await?;
         outcome?;
         let mut report = self.report(run.id, run.full_run, InstanceRole::Worker);
         tally.add_to(&mut report);
@@ -411,6 +424,7 @@ struct Share<'a> {
     public_url: Arc<str>,
     scope: &'a [i64],
     me: Participant,
+    clock: &'a Clock,
     batch: i64,
     worker: bool,
     total: u64,
@@ -461,7 +475,7 @@ impl Share<'_> {
 
     /// Claims the next batch after `after`, and moves `after` past it.
     async fn claim(&self, tally: &mut Tally, after: &mut i64, wait: bool) -> anyhow::Result<Claim> {
-        let clock = Instant::now();
+        let timer = Instant::now();
         let claim = self
             .store
             .claim(&ClaimRequest {
@@ -476,7 +490,7 @@ impl Share<'_> {
         if let Some(last) = claim.tasks.last() {
             *after = last.record_id;
         }
-        tally.load_seconds += clock.elapsed().as_secs_f64();
+        tally.load_seconds += timer.elapsed().as_secs_f64();
         Ok(claim)
     }
 
@@ -499,7 +513,7 @@ impl Share<'_> {
         held: HeldRecords,
         validated: Validated,
     ) -> anyhow::Result<()> {
-        let clock = Instant::now();
+        let timer = Instant::now();
         let outcome = self
             .store
             .save_claimed(
@@ -507,10 +521,10 @@ impl Share<'_> {
                 &validated.results,
                 &validated.failures,
                 Some(self.me),
-                now(),
+                self.clock.now(),
             )
             .await?;
-        tally.save_seconds += clock.elapsed().as_secs_f64();
+        tally.save_seconds += timer.elapsed().as_secs_f64();
         tally.validated += outcome.saved;
         tally.changed_meanwhile += outcome.changed_meanwhile;
         tally
@@ -526,7 +540,7 @@ impl Share<'_> {
 
 /// Repairs and validates a batch in parallel, and prepares the results for storing.
 fn validate_batch(tasks: &[ClaimedTask], tree: &DomainTree, public_url: &str) -> Validated {
-    let clock = Instant::now();
+    let timer = Instant::now();
     let outcomes: Vec<Result<PreparedResult, RecordFailure>> = tasks
         .par_iter()
         .map(|claimed| {
@@ -553,7 +567,7 @@ fn validate_batch(tasks: &[ClaimedTask], tree: &DomainTree, public_url: &str) ->
             Err(failure) => validated.failures.push(failure),
         }
     }
-    validated.seconds = clock.elapsed().as_secs_f64();
+    validated.seconds = timer.elapsed().as_secs_f64();
     validated
 }
 

@@ -60,7 +60,7 @@ pub async fn authorize_token(
     dname: &str,
     scope: TokenScope,
 ) -> Result<Authorized, Problem> {
-    let now = chrono::Utc::now().timestamp();
+    let now = state.clock.now();
     let token = match state.store.verify_token(text, now).await {
         Ok(token) => token,
         Err(TokenVerifyError::Refused(refusal)) => {

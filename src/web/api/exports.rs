@@ -106,6 +106,7 @@ pub async fn post(
         reject_invalid: request.reject_invalid,
         limits: crate::xml::ParseLimits::with_max_bytes(limit),
         public_url: state.config.server.public_url.clone(),
+        clock: state.clock.clone(),
     };
     let results = ingest_files(
         state.store.clone(),

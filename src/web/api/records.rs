@@ -62,6 +62,7 @@ async fn store(
         reject_invalid: query.reject_invalid,
         limits: crate::xml::ParseLimits::with_max_bytes(limit),
         public_url: state.config.server.public_url.clone(),
+        clock: state.clock.clone(),
     };
     let ingested = ingest_document(
         state.store.clone(),
@@ -142,7 +143,7 @@ async fn change(
     let (dname, local_id) = path.into_inner();
     let auth = authorize(&req, &state, &dname, TokenScope::Ingest).await?;
     no_query(&req)?;
-    let now = chrono::Utc::now().timestamp();
+    let now = state.clock.now();
     state
         .store
         .change_state(auth.domain.id, &local_id, change, now)

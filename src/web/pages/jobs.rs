@@ -27,15 +27,18 @@ fn starting() -> &'static Mutex<HashSet<i64>> {
     STARTING.get_or_init(Default::default)
 }
 
-/// The next time a 6-field cron expression (UTC) fires.
-pub fn next_run(cron: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+/// The next time after `now` a 6-field cron expression (UTC) fires.
+pub fn next_run(
+    cron: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
     let parsed = croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Required)
         .dom_and_dow(true)
         .build()
         .parse(cron)
         .ok()?;
-    parsed.find_next_occurrence(&chrono::Utc::now(), false).ok()
+    parsed.find_next_occurrence(&now, false).ok()
 }
 
 /// Progress of a running run: (done, total, records per second, seconds left).
@@ -53,7 +56,7 @@ async fn progress(
         .copied()
         .unwrap_or(0);
     let done = run.validated.max(0);
-    let elapsed = (chrono::Utc::now().timestamp() - run.started_at).max(1) as f64;
+    let elapsed = (state.clock.now() - run.started_at).max(1) as f64;
     let rate = done as f64 / elapsed;
     let eta = (rate > 0.0).then(|| waiting as f64 / rate);
     Ok((done, done + waiting, rate, eta))
@@ -123,7 +126,7 @@ async fn render(
             }
         }
         div.grid {
-            (schedule(lang, access))
+            (schedule(lang, access, state.clock.now_utc()))
             (start_form(lang, access, live.is_some()))
         }
         @if let Some((run, (done, total, rate, eta))) = live {
@@ -146,7 +149,7 @@ async fn render(
     respond(status, frame(&chrome, body))
 }
 
-fn schedule(lang: Lang, access: &Access) -> Markup {
+fn schedule(lang: Lang, access: &Access, now: chrono::DateTime<chrono::Utc>) -> Markup {
     let tree = &access.tree;
     let id = access.domain.id;
     let zmets = |d: i64| tree.config(d).oai.formats.zmets.on;
@@ -157,7 +160,7 @@ fn schedule(lang: Lang, access: &Access) -> Markup {
         .filter(|p| zmets(*p))
         .and_then(|p| tree.by_id(p));
     let cron = tree.config(id).jobs.oai_output_validator.schedule;
-    let next = next_run(&cron);
+    let next = next_run(&cron, now);
     html! {
         section.panel aria-labelledby="schedule" {
             h2 #schedule { (lang.t("Zeitplan", "Schedule")) }
@@ -333,6 +336,7 @@ pub async fn start(
         ..Options::new(
             access.domain.name.as_str(),
             &format!("user:{}", access.session.user.name),
+            state.clock.clone(),
         )
     };
     let (store, config, tree) = (

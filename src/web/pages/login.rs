@@ -106,7 +106,7 @@ pub async fn submit(
             )),
         );
     }
-    let now = chrono::Utc::now().timestamp();
+    let now = state.clock.now();
     let address = req
         .peer_addr()
         .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
