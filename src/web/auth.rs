@@ -64,7 +64,8 @@ fn opens(given: &(String, String), expected: &BasicAuth) -> bool {
     constant_eq(&given.0, &expected.user) & constant_eq(&given.1, &expected.password)
 }
 
-fn constant_eq(a: &str, b: &str) -> bool {
+/// Whether `a` equals `b`, compared in time independent of where they differ.
+pub fn constant_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }

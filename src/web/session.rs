@@ -61,12 +61,7 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> He
 
 /// Whether two tokens are equal, in time independent of where they differ.
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && !a.is_empty()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    !a.is_empty() && crate::web::auth::constant_eq(a, b)
 }
 
 /// The session of the request, if it carries a live one.
