@@ -2,7 +2,7 @@
 //! (`YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ`, OAI-PMH §3.3). Stored as Unix seconds.
 
 use super::InvalidValue;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use std::fmt;
 
 /// The two granularities OAI-PMH allows.
@@ -99,10 +99,25 @@ impl Datestamp {
 
 impl fmt::Display for Datestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Written field by field: every header of a list page has a datestamp.
         let time = DateTime::<Utc>::from_timestamp(self.seconds, 0).unwrap_or_default();
+        let (year, month, day) = (time.year(), time.month(), time.day());
+        if !(0..=9999).contains(&year) {
+            // chrono's own signs and widths for years beyond four digits.
+            return match self.granularity {
+                Granularity::Day => write!(f, "{}", time.format("%Y-%m-%d")),
+                Granularity::Second => write!(f, "{}", time.format("%Y-%m-%dT%H:%M:%SZ")),
+            };
+        }
         match self.granularity {
-            Granularity::Day => write!(f, "{}", time.format("%Y-%m-%d")),
-            Granularity::Second => write!(f, "{}", time.format("%Y-%m-%dT%H:%M:%SZ")),
+            Granularity::Day => write!(f, "{year:04}-{month:02}-{day:02}"),
+            Granularity::Second => write!(
+                f,
+                "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+                time.hour(),
+                time.minute(),
+                time.second()
+            ),
         }
     }
 }

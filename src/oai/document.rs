@@ -1,14 +1,44 @@
-//! A response document as a sequence of chunks: the XML vitrine writes around the records
+//! A response document as a sequence of pieces: the XML vitrine writes around the records
 //! and each record's metadata as it came from the store, moved rather than copied, so a
-//! page of large records is never assembled into one buffer. The HTTP layer sends the
-//! chunks one after the other.
+//! page of large records is never assembled into one buffer. Metadata known to be sent
+//! as stored stays compressed until the HTTP layer reaches it, so a page in flight holds
+//! compressed bytes. The HTTP layer sends the pieces one after the other.
 
+use crate::store::{StoreError, StoredBody};
 use quick_xml::Writer;
 
+/// One piece of a response document.
+#[derive(Debug)]
+pub enum Piece {
+    /// Bytes sent as they are.
+    Bytes(Vec<u8>),
+    /// A stored body sent decompressed; its uncompressed size is the second field.
+    Stored(StoredBody, usize),
+}
+
+impl Piece {
+    /// The bytes this piece sends (decompressing a stored body).
+    pub fn into_bytes(self) -> Result<Vec<u8>, StoreError> {
+        match self {
+            Piece::Bytes(bytes) => Ok(bytes),
+            Piece::Stored(body, size) => {
+                let bytes = body.decompress()?;
+                if bytes.len() != size {
+                    return Err(StoreError::Other(anyhow::anyhow!(
+                        "stored payload is damaged: {} bytes where its frame records {size}",
+                        bytes.len()
+                    )));
+                }
+                Ok(bytes)
+            }
+        }
+    }
+}
+
 /// A document being written: markup goes through [`Chunks::writer`], large stored
-/// metadata through [`Chunks::push`].
+/// metadata through [`Chunks::push`] or [`Chunks::push_stored`].
 pub struct Chunks {
-    done: Vec<Vec<u8>>,
+    done: Vec<Piece>,
     len: usize,
     w: Writer<Vec<u8>>,
 }
@@ -41,21 +71,30 @@ impl Chunks {
     pub fn push(&mut self, bytes: Vec<u8>) {
         self.flush();
         self.len += bytes.len();
-        self.done.push(bytes);
+        self.done.push(Piece::Bytes(bytes));
     }
 
-    /// Appends every chunk of `other`.
+    /// Appends a stored body, to be decompressed when it is sent; `size` is its
+    /// uncompressed size.
+    pub fn push_stored(&mut self, body: StoredBody, size: usize) {
+        self.flush();
+        self.len += size;
+        self.done.push(Piece::Stored(body, size));
+    }
+
+    /// Appends every piece of `other`.
     pub fn append(&mut self, other: Chunks) {
-        for chunk in other.finish().chunks {
-            self.push(chunk);
-        }
+        let other = other.finish();
+        self.flush();
+        self.len += other.len;
+        self.done.extend(other.pieces);
     }
 
     fn flush(&mut self) {
         if !self.w.get_ref().is_empty() {
             let markup = std::mem::take(self.w.get_mut());
             self.len += markup.len();
-            self.done.push(markup);
+            self.done.push(Piece::Bytes(markup));
         }
     }
 
@@ -63,7 +102,7 @@ impl Chunks {
     pub fn finish(mut self) -> Document {
         self.flush();
         Document {
-            chunks: self.done,
+            pieces: self.done,
             len: self.len,
         }
     }
@@ -72,7 +111,7 @@ impl Chunks {
 /// A finished response document.
 #[derive(Debug, Default)]
 pub struct Document {
-    chunks: Vec<Vec<u8>>,
+    pieces: Vec<Piece>,
     len: usize,
 }
 
@@ -87,14 +126,18 @@ impl Document {
         self.len == 0
     }
 
-    /// Its chunks, in order.
-    pub fn into_chunks(self) -> Vec<Vec<u8>> {
-        self.chunks
+    /// Its pieces, in order.
+    pub fn into_pieces(self) -> Vec<Piece> {
+        self.pieces
     }
 
     /// The whole document in one buffer (for callers that need it whole).
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.chunks.concat()
+    pub fn into_bytes(self) -> Result<Vec<u8>, StoreError> {
+        let mut out = Vec::with_capacity(self.len);
+        for piece in self.pieces {
+            out.extend_from_slice(&piece.into_bytes()?);
+        }
+        Ok(out)
     }
 }
 
@@ -115,8 +158,37 @@ mod tests {
             .unwrap();
         let doc = c.finish();
         assert_eq!(doc.len(), 13);
-        let chunks = doc.into_chunks();
-        assert_eq!(chunks.len(), 3);
-        assert_eq!(chunks.concat(), b"<a><big/></a>");
+        assert_eq!(doc.into_bytes().unwrap(), b"<a><big/></a>");
+    }
+
+    #[test]
+    fn a_stored_body_counts_with_its_uncompressed_size_and_is_sent_decompressed() {
+        let text = b"<mets:mets>pages</mets:mets>".repeat(100);
+        let body = StoredBody {
+            frame: crate::store::compress(&text),
+            clean: true,
+        };
+        assert!(body.frame.len() < text.len());
+        let mut c = Chunks::default();
+        c.writer()
+            .write_event(Event::Start(BytesStart::new("metadata")))
+            .unwrap();
+        c.push_stored(body, text.len());
+        c.writer()
+            .write_event(Event::End(BytesEnd::new("metadata")))
+            .unwrap();
+        let doc = c.finish();
+        assert_eq!(doc.len(), text.len() + 21);
+        let bytes = doc.into_bytes().unwrap();
+        assert_eq!(&bytes[10..bytes.len() - 11], &text[..]);
+    }
+
+    #[test]
+    fn a_stored_body_shorter_than_its_recorded_size_is_an_error_not_a_short_response() {
+        let body = StoredBody {
+            frame: crate::store::compress(b"<dc/>"),
+            clean: true,
+        };
+        assert!(Piece::Stored(body, 6).into_bytes().is_err());
     }
 }

@@ -46,6 +46,6 @@ pub(super) async fn run(
     } else {
         Vec::new()
     };
-    ep.write_record(&mut out, item, diagnostics.first());
+    ep.write_record(&mut out, item, None, diagnostics.first())?;
     Ok(out)
 }

@@ -100,7 +100,7 @@ pub(super) async fn run(
         let mut items = ep.store.list(&query).await?;
         let more = items.len() as i64 > limit;
         items.truncate(limit as usize);
-        (items, more)
+        (items.into_iter().map(|item| (item, None)).collect(), more)
     };
     if items.is_empty() {
         return Err(no_match());
@@ -108,8 +108,8 @@ pub(super) async fn run(
     let diagnostics = if with_body && state.diag {
         let ids: Vec<i64> = items
             .iter()
-            .filter(|i| !i.deleted)
-            .map(|i| i.record_id)
+            .filter(|(i, _)| !i.deleted)
+            .map(|(i, _)| i.record_id)
             .collect();
         ep.store.diagnostics(&ids).await?
     } else {
@@ -118,13 +118,13 @@ pub(super) async fn run(
     let sent = items.len() as u64;
     let last = items
         .last()
-        .map(|i| (i.datestamp, i.record_id))
+        .map(|(i, _)| (i.datestamp, i.record_id))
         .unwrap_or_default();
     let mut out = Chunks::default();
-    for item in items {
+    for (item, stored) in items {
         if with_body {
             let diag = diagnostics.iter().find(|d| d.record_id == item.record_id);
-            ep.write_record(&mut out, item, diag);
+            ep.write_record(&mut out, item, stored, diag)?;
         } else {
             ep.write_header(out.writer(), &item);
         }

@@ -2,11 +2,11 @@
 //! are the path of its domain below the endpoint's domain (every level: `zd`, `zd:zd1`)
 //! plus the configured sets it belongs to (OAI-TRAPS "Sets").
 
-use super::document::Chunks;
+use super::document::{Chunks, Piece};
 use super::envelope::text_element;
 use super::Endpoint;
 use crate::domain::{Datestamp, SetSpec};
-use crate::store::Item;
+use crate::store::{Item, StoreError, StoredBody};
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 use quick_xml::Writer;
 use std::borrow::Cow;
@@ -100,23 +100,39 @@ impl Endpoint<'_> {
     }
 
     /// Writes `<record>` with header and, unless deleted, metadata (and diagnostics when
-    /// given). The metadata is moved into the document as a chunk of its own.
+    /// given). The metadata is `stored` when given, else the item's body. A stored body
+    /// known to be sent as stored goes into the document still compressed; any other
+    /// body is moved into it as a chunk of its own, without characters illegal in XML.
     pub fn write_record(
         &self,
         out: &mut Chunks,
         item: Item,
+        stored: Option<StoredBody>,
         diag: Option<&crate::store::RecordDiagnostics>,
-    ) {
+    ) -> Result<(), StoreError> {
         let w = out.writer();
         let _ = w.write_event(Event::Start(BytesStart::new("record")));
         self.write_header(w, &item);
-        if let (false, Some(body)) = (item.deleted, item.body) {
+        let body = match (item.deleted, stored, item.body) {
+            (true, _, _) => None,
+            (false, Some(stored), _) => match stored.size() {
+                Some(size) if stored.clean => Some(Piece::Stored(stored, size as usize)),
+                _ => Some(Piece::Bytes(stored.decompress()?)),
+            },
+            (false, None, body) => body.map(Piece::Bytes),
+        };
+        if let Some(body) = body {
             let _ = w.write_event(Event::Start(BytesStart::new("metadata")));
-            let cleaned = match crate::xml::text::strip_illegal_chars(&body) {
-                Cow::Borrowed(_) => None,
-                Cow::Owned(cleaned) => Some(cleaned),
-            };
-            out.push(cleaned.unwrap_or(body));
+            match body {
+                Piece::Stored(stored, size) => out.push_stored(stored, size),
+                Piece::Bytes(body) => {
+                    let cleaned = match crate::xml::text::strip_illegal_chars(&body) {
+                        Cow::Borrowed(_) => None,
+                        Cow::Owned(cleaned) => Some(cleaned),
+                    };
+                    out.push(cleaned.unwrap_or(body));
+                }
+            }
             let w = out.writer();
             let _ = w.write_event(Event::End(BytesEnd::new("metadata")));
             if let Some(diag) = diag {
@@ -126,5 +142,6 @@ impl Endpoint<'_> {
         let _ = out
             .writer()
             .write_event(Event::End(BytesEnd::new("record")));
+        Ok(())
     }
 }

@@ -56,3 +56,29 @@ pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
             .map_err(|e| damaged(&e))
     })
 }
+
+/// A stored payload on its way into a response, still compressed: a page in flight
+/// holds compressed bytes, and each body is decompressed when the response reaches it.
+#[derive(Debug, Clone)]
+pub struct StoredBody {
+    /// The zstd frame as stored.
+    pub frame: Vec<u8>,
+    /// Whether the body is sent as stored: it was checked, when written, to hold no
+    /// character illegal in XML 1.0.
+    pub clean: bool,
+}
+
+impl StoredBody {
+    /// The uncompressed size, when the frame records it (every frame vitrine writes).
+    pub fn size(&self) -> Option<u64> {
+        match zstd::zstd_safe::get_frame_content_size(&self.frame) {
+            Ok(Some(size)) => Some(size),
+            _ => None,
+        }
+    }
+
+    /// The uncompressed body.
+    pub fn decompress(&self) -> Result<Vec<u8>, StoreError> {
+        decompress(&self.frame)
+    }
+}

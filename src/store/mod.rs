@@ -35,7 +35,7 @@ mod users;
 mod validation;
 
 pub use claims::{Claim, ClaimRequest, ClaimStore, ClaimedTask, HeldRecords};
-pub use compression::{compress, decompress, decompressed_size};
+pub use compression::{compress, decompress, decompressed_size, StoredBody};
 pub use connect::OpenError;
 pub use disseminations::{DisseminationStore, Item, ListQuery};
 pub use domains::DomainStore;

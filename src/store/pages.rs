@@ -1,22 +1,24 @@
-//! ListRecords pages bounded by bytes as well as by items. The keyset query first reads
-//! the headers with the stored size of each body; the page is cut where the stored bytes
-//! reach the budget (stored bodies are compressed, so the uncompressed budget is never
-//! reached later than that), then only the bodies of that prefix are read, and the page is
-//! cut again where the uncompressed bytes reach the budget. Both reads run in one
-//! snapshot, so headers and bodies agree.
+//! ListRecords pages bounded by bytes as well as by items, read with one statement (one
+//! round trip, one snapshot). The keyset query reads the headers with the stored size of
+//! each body and the stored bytes before each; bodies are read only for the items whose
+//! stored bytes before them are within the budget (stored bodies are compressed, so the
+//! uncompressed budget is never reached later than that). The page is cut where the
+//! stored or the uncompressed bytes (from each frame's header) reach the budget. The
+//! bodies stay compressed: the response decompresses each when it reaches it.
 
-use super::compression::{decompress, decompressed_size};
-use super::disseminations::{bind_all, item_from_row, list_filter, Item, ListQuery};
+use super::compression::{decompressed_size, StoredBody};
+use super::disseminations::{bind_all, item_from_row, list_filter, FilterValue, Item, ListQuery};
 use super::error::StoreError;
-use super::sql::{in_list, Backend, SqlStore};
+use super::sql::SqlStore;
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};
 
 /// One page of a list with metadata (ListRecords).
 #[derive(Debug, Clone)]
 pub struct Page {
-    /// The items of the page, in keyset order.
-    pub items: Vec<Item>,
+    /// The items of the page, in keyset order, each with its stored metadata (none
+    /// for a deleted item). `Item::body` stays empty.
+    pub items: Vec<(Item, Option<StoredBody>)>,
     /// Whether items follow the page.
     pub more: bool,
 }
@@ -41,69 +43,61 @@ impl PageStore for SqlStore {
 
 async fn page(store: &SqlStore, query: &ListQuery, max_bytes: u64) -> Result<Page, StoreError> {
     let limit = query.limit.max(1);
-    let (filter, values) = list_filter(query, true);
+    let (filter, mut values) = list_filter(query, true);
+    let budget = values.len() + 1;
+    values.push(FilterValue::Int(
+        i64::try_from(max_bytes).unwrap_or(i64::MAX),
+    ));
+    values.push(FilterValue::Int(limit));
+    // `head`: the next limit + 1 headers with the stored size of each body; `sized`: the
+    // stored bytes before each; the body is read only for the first `limit` items whose
+    // stored bytes before them are still within the budget, and never for a deleted one.
     let sql = format!(
-        "SELECT d.record_id AS record_id, d.datestamp AS datestamp, d.deleted AS deleted, \
-         r.oai_identifier AS oai_identifier, r.domain_id AS domain_id, \
-         r.set_specs AS set_specs, NULL AS body, \
-         CAST(COALESCE(LENGTH(p.body), 0) AS BIGINT) AS stored \
+        "WITH head AS (SELECT d.record_id AS record_id, d.datestamp AS datestamp, \
+         d.deleted AS deleted, r.oai_identifier AS oai_identifier, r.domain_id AS domain_id, \
+         r.set_specs AS set_specs, CAST(COALESCE(LENGTH(p.body), 0) AS BIGINT) AS stored \
          FROM dissemination d JOIN record r ON r.id = d.record_id \
          LEFT JOIN payload p ON p.record_id = d.record_id AND p.prefix = d.prefix{filter} \
-         ORDER BY d.datestamp, d.record_id LIMIT {}",
-        limit + 1
+         ORDER BY d.datestamp, d.record_id LIMIT {}), \
+         sized AS (SELECT head.*, CAST(COALESCE(SUM(stored) OVER (ORDER BY datestamp, record_id \
+         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS before, \
+         ROW_NUMBER() OVER (ORDER BY datestamp, record_id) AS position FROM head) \
+         SELECT s.record_id AS record_id, s.datestamp AS datestamp, s.deleted AS deleted, \
+         s.oai_identifier AS oai_identifier, s.domain_id AS domain_id, s.set_specs AS set_specs, \
+         s.stored AS stored, \
+         CASE WHEN s.deleted = 0 AND s.before < ${budget} AND s.position <= ${} THEN p.body END AS body, \
+         CAST(COALESCE(p.clean, 0) AS BIGINT) AS clean \
+         FROM sized s LEFT JOIN payload p ON p.record_id = s.record_id AND p.prefix = $1 \
+         ORDER BY s.datestamp, s.record_id",
+        limit + 1,
+        budget + 1
     );
-    let mut tx = store.pool.begin().await?;
-    if store.backend == Backend::Postgres {
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-    }
+    // One statement: headers and bodies come from one snapshot.
     let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), values)
-        .fetch_all(&mut *tx)
+        .fetch_all(&store.pool)
         .await?;
     let mut items = Vec::with_capacity(rows.len());
-    let mut stored_total: u64 = 0;
+    let (mut stored_total, mut total) = (0u64, 0u64);
     for row in &rows {
-        if items.len() as i64 == limit || stored_total >= max_bytes {
+        // The page ends at the item count, or once the stored or the uncompressed
+        // bytes before the next item reach the budget.
+        if items.len() as i64 == limit || stored_total >= max_bytes || total >= max_bytes {
             break;
         }
         stored_total += row.try_get::<i64, _>("stored")?.max(0) as u64;
-        items.push(item_from_row(row, false)?);
+        let item = item_from_row(row, false)?;
+        let body = match row.try_get::<Option<Vec<u8>>, _>("body")? {
+            Some(frame) if !item.deleted => Some(StoredBody {
+                frame,
+                clean: row.try_get::<i64, _>("clean")? != 0,
+            }),
+            _ => None,
+        };
+        if let Some(body) = &body {
+            total += decompressed_size(&body.frame);
+        }
+        items.push((item, body));
     }
-    let wanted: Vec<i64> = items
-        .iter()
-        .filter(|i| !i.deleted)
-        .map(|i| i.record_id)
-        .collect();
-    let mut bodies: Vec<(i64, Vec<u8>)> = Vec::with_capacity(wanted.len());
-    if !wanted.is_empty() {
-        let sql = format!(
-            "SELECT record_id, body FROM payload WHERE prefix = $1 AND {}",
-            in_list("record_id", &wanted, 2)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(&query.prefix);
-        for id in &wanted {
-            q = q.bind(id);
-        }
-        for row in q.fetch_all(&mut *tx).await? {
-            bodies.push((row.try_get("record_id")?, row.try_get("body")?));
-        }
-    }
-    tx.commit().await?;
-    let mut total: u64 = 0;
-    let mut cut = items.len();
-    for (i, item) in items.iter_mut().enumerate() {
-        if total >= max_bytes {
-            cut = i;
-            break;
-        }
-        if let Some(at) = bodies.iter().position(|(id, _)| *id == item.record_id) {
-            let (_, compressed) = bodies.swap_remove(at);
-            total += decompressed_size(&compressed);
-            item.body = Some(decompress(&compressed)?);
-        }
-    }
-    items.truncate(cut);
     let more = rows.len() > items.len();
     Ok(Page { items, more })
 }

@@ -41,6 +41,8 @@ pub struct Payload {
     pub compressed: Vec<u8>,
     /// SHA-256 of the uncompressed body.
     pub digest: [u8; 32],
+    /// The body holds no character illegal in XML 1.0: it is sent as stored.
+    pub clean: bool,
 }
 
 impl Payload {
@@ -51,6 +53,7 @@ impl Payload {
             prefix: prefix.to_string(),
             compressed: compress(body),
             digest: sha2::Sha256::digest(body).into(),
+            clean: crate::xml::text::is_clean(body),
         }
     }
 }
@@ -475,15 +478,18 @@ async fn put_in(
     if !record.payloads.is_empty() {
         // One statement for all payloads of the record.
         let values: Vec<String> = (0..record.payloads.len())
-            .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+            .map(|i| format!("($1, ${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
             .collect();
         let sql = format!(
-            "INSERT INTO payload (record_id, prefix, body) VALUES {}",
+            "INSERT INTO payload (record_id, prefix, body, clean) VALUES {}",
             values.join(", ")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
         for payload in &record.payloads {
-            q = q.bind(&payload.prefix).bind(&payload.compressed);
+            q = q
+                .bind(&payload.prefix)
+                .bind(&payload.compressed)
+                .bind(i64::from(payload.clean));
         }
         q.execute(&mut *conn).await?;
     }

@@ -26,6 +26,8 @@ pub struct PreparedResult {
     zmets: Vec<u8>,
     zmods: Option<Vec<u8>>,
     same_zmets: bool,
+    /// The zmets holds no character illegal in XML 1.0 (sent as stored).
+    zmets_clean: bool,
 }
 
 impl PreparedResult {
@@ -80,6 +82,7 @@ impl PreparedResult {
             zmets,
             zmods,
             same_zmets,
+            zmets_clean: crate::xml::text::is_clean(text),
         }
     }
 }
@@ -337,26 +340,31 @@ async fn insert_renderings(
     conn: &mut AnyConnection,
     stored: &[Stored<'_>],
 ) -> Result<(), StoreError> {
-    const WIDTH: usize = 3;
-    let rows: Vec<(i64, &str, &[u8])> = stored
+    const WIDTH: usize = 4;
+    // A zmods taken as stored is not checked here: it keeps `clean` 0 (checked when sent).
+    let rows: Vec<(i64, &str, &[u8], bool)> = stored
         .iter()
         .flat_map(|s| {
             let r = s.result;
-            std::iter::once((r.outcome.record_id, "zmets", &r.zmets[..])).chain(
+            std::iter::once((r.outcome.record_id, "zmets", &r.zmets[..], r.zmets_clean)).chain(
                 r.zmods
                     .as_deref()
-                    .map(|zmods| (r.outcome.record_id, "zmods", zmods)),
+                    .map(|zmods| (r.outcome.record_id, "zmods", zmods, false)),
             )
         })
         .collect();
     for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
         let sql = format!(
-            "INSERT INTO payload (record_id, prefix, body) VALUES {}",
+            "INSERT INTO payload (record_id, prefix, body, clean) VALUES {}",
             placeholders(chunk.len(), WIDTH, 1)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (id, prefix, body) in chunk {
-            q = q.bind(*id).bind(*prefix).bind(*body);
+        for (id, prefix, body, clean) in chunk {
+            q = q
+                .bind(*id)
+                .bind(*prefix)
+                .bind(*body)
+                .bind(i64::from(*clean));
         }
         q.execute(&mut *conn).await?;
     }

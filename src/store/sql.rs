@@ -69,6 +69,9 @@ impl SqlStore {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(2))
             .acquire_timeout(std::time::Duration::from_secs(30))
+            // A SQLite connection is a file handle that cannot go stale; pinging it before
+            // each use only costs a round trip to its thread. PostgreSQL's are checked.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

@@ -135,7 +135,7 @@ async fn serve(
         None
     };
     match respond(&endpoint, &args).await {
-        Ok(document) => send(state, document, reserved),
+        Ok(document) => send(state, document, reserved, asks_for_compression(req)),
         Err(e) => super::home::unavailable(state, &e),
     }
 }
@@ -161,14 +161,57 @@ fn busy(state: &AppState, bytes: u64) -> HttpResponse {
 /// buffer, never copied whole into the connection's write buffer.
 const SLICE: usize = 64 * 1024;
 
+/// Bytes handed at a time to a connection that compresses: the compressor runs on a
+/// blocking thread for each chunk of 1 KiB or more, so the records of a page are passed
+/// on together rather than one by one.
+const COMPRESSED_SLICE: usize = 256 * 1024;
+
+/// `pieces` joined into chunks of at least `at_least` bytes (the last may be shorter).
+fn joined(
+    mut pieces: impl Iterator<Item = Result<Bytes, std::io::Error>>,
+    at_least: usize,
+) -> impl Iterator<Item = Result<Bytes, std::io::Error>> {
+    let mut buffer: Vec<u8> = Vec::new();
+    std::iter::from_fn(move || loop {
+        match pieces.next() {
+            Some(Ok(piece)) if buffer.is_empty() && piece.len() >= at_least => {
+                return Some(Ok(piece));
+            }
+            Some(Ok(piece)) => {
+                buffer.extend_from_slice(&piece);
+                if buffer.len() >= at_least {
+                    return Some(Ok(Bytes::from(std::mem::take(&mut buffer))));
+                }
+            }
+            Some(Err(e)) => return Some(Err(e)),
+            None if buffer.is_empty() => return None,
+            None => return Some(Ok(Bytes::from(std::mem::take(&mut buffer)))),
+        }
+    })
+}
+
+/// Whether the client asks for a compressed response (`server` compresses gzip and
+/// deflate): only how the body is handed on depends on it, never its bytes.
+fn asks_for_compression(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(actix_web::http::header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("gzip") || v.contains("deflate")
+        })
+}
+
 /// Sends a response document as a stream of its chunks, holding its share of
 /// `server.max_response_bytes` until it is sent (or the client goes away); when that
 /// share is not free, 503 with Retry-After. `reserved` is memory taken before the
-/// document was made; it is adjusted to the document's size.
+/// document was made; it is adjusted to the document's size. `compressed`: the client
+/// asked for compression, and the body is handed on in larger chunks.
 fn send(
     state: &AppState,
     document: Document,
     reserved: Option<OwnedSemaphorePermit>,
+    compressed: bool,
 ) -> HttpResponse {
     let len = document.len() as u64;
     let wanted = super::kib(len).min(capacity(state)) as usize;
@@ -197,17 +240,34 @@ fn send(
             Err(_) => return busy(state, len),
         },
     };
-    let slices = document.into_chunks().into_iter().flat_map(|chunk| {
-        let chunk = Bytes::from(chunk);
-        let len = chunk.len();
-        (0..len)
-            .step_by(SLICE)
-            .map(move |at| chunk.slice(at..(at + SLICE).min(len)))
+    // Each piece becomes bytes when the connection reaches it: a stored body is
+    // decompressed then, so a response in flight holds its compressed pieces only.
+    let pieces = document.into_pieces().into_iter().map(|piece| {
+        piece.into_bytes().map(Bytes::from).map_err(|e| {
+            // The length is promised: end the connection rather than send less.
+            tracing::error!(error = %e, "a stored record cannot be sent");
+            std::io::Error::other(e.to_string())
+        })
     });
+    let slices: Box<dyn Iterator<Item = Result<Bytes, std::io::Error>> + Send> = if compressed {
+        Box::new(joined(pieces, COMPRESSED_SLICE))
+    } else {
+        Box::new(pieces.flat_map(|piece| {
+            let (chunk, error) = match piece {
+                Ok(chunk) => (chunk, None),
+                Err(e) => (Bytes::new(), Some(Err(e))),
+            };
+            let len = chunk.len();
+            (0..len)
+                .step_by(SLICE)
+                .map(move |at| Ok(chunk.slice(at..(at + SLICE).min(len))))
+                .chain(error)
+        }))
+    };
     let stream = futures_util::stream::iter(slices).map(move |slice| {
         // The permit is released when the stream is dropped: sent, or the client left.
         let _held = &permit;
-        Ok::<_, std::convert::Infallible>(slice)
+        slice
     });
     HttpResponse::Ok()
         .insert_header((
@@ -249,4 +309,34 @@ fn base_url(state: &AppState, req: &HttpRequest) -> String {
 fn public_prefix(state: &AppState) -> Option<String> {
     let url = state.config.server.public_url.trim_end_matches('/');
     (url != crate::config::ServerConfig::default().public_url).then(|| url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_chunks_keep_every_byte_in_order_and_reach_the_size_asked() {
+        let pieces = (0..10u8).map(|i| Ok(Bytes::from(vec![i; 300])));
+        let chunks: Vec<Bytes> = joined(pieces, 1000).map(Result::unwrap).collect();
+        assert_eq!(
+            chunks.iter().map(Bytes::len).collect::<Vec<_>>(),
+            [1200, 1200, 600]
+        );
+        let all: Vec<u8> = chunks.concat();
+        assert_eq!(
+            all,
+            (0..10u8).flat_map(|i| vec![i; 300]).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_failing_piece_ends_the_joined_chunks_with_its_error() {
+        let pieces = vec![
+            Ok(Bytes::from_static(b"abc")),
+            Err(std::io::Error::other("damaged")),
+        ];
+        let mut chunks = joined(pieces.into_iter(), 1000);
+        assert!(chunks.next().unwrap().is_err());
+    }
 }

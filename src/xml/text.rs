@@ -33,6 +33,11 @@ pub fn strip_illegal_chars(text: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
+/// Whether `text` holds no character illegal in XML 1.0, so that it is sent as it is.
+pub fn is_clean(text: &[u8]) -> bool {
+    matches!(strip_illegal_chars(text), Cow::Borrowed(_))
+}
+
 /// Whether `b` may start an illegal character: a C0 control other than TAB, LF, CR, or
 /// 0xEF (the first byte of U+FFFE/U+FFFF, and of other characters that are fine).
 #[inline(always)]
