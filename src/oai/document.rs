@@ -11,6 +11,7 @@ pub struct Chunks {
     done: Vec<Vec<u8>>,
     len: usize,
     w: Writer<Vec<u8>>,
+    issued_token: bool,
 }
 
 impl Default for Chunks {
@@ -19,6 +20,7 @@ impl Default for Chunks {
             done: Vec::new(),
             len: 0,
             w: Writer::new(Vec::new()),
+            issued_token: false,
         }
     }
 }
@@ -44,8 +46,14 @@ impl Chunks {
         self.done.push(bytes);
     }
 
+    /// Notes that the document carries a resumption token for the next page.
+    pub fn mark_token_issued(&mut self) {
+        self.issued_token = true;
+    }
+
     /// Appends every chunk of `other`.
     pub fn append(&mut self, other: Chunks) {
+        self.issued_token |= other.issued_token;
         for chunk in other.finish().chunks {
             self.push(chunk);
         }
@@ -65,6 +73,7 @@ impl Chunks {
         Document {
             chunks: self.done,
             len: self.len,
+            issued_token: self.issued_token,
         }
     }
 }
@@ -74,12 +83,18 @@ impl Chunks {
 pub struct Document {
     chunks: Vec<Vec<u8>>,
     len: usize,
+    issued_token: bool,
 }
 
 impl Document {
     /// Its size in bytes.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Whether it carries a resumption token issued for the next page.
+    pub fn issued_token(&self) -> bool {
+        self.issued_token
     }
 
     /// Whether it is empty.

@@ -76,6 +76,8 @@ pub struct TestApp {
     pub url: String,
     /// HTTP client (no automatic decompression).
     pub client: reqwest::Client,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when `server.metrics_bind` is set.
+    pub metrics_address: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -120,6 +122,9 @@ impl TestApp {
             .await
             .expect("build application");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
@@ -131,6 +136,7 @@ impl TestApp {
                 .no_deflate()
                 .build()
                 .unwrap(),
+            metrics_address,
             _dir: dir,
         }
     }
