@@ -59,6 +59,8 @@ mod tests {
         assert!(DomainName::parse("a:b").is_err());
         assert!(DomainName::parse("-a").is_err());
         assert!(DomainName::parse("oai").is_err());
+        assert!(DomainName::parse("metrics").is_err());
+        assert!(DomainName::parse("ready").is_err());
         assert!(DomainName::parse("").is_err());
     }
 }
