@@ -59,6 +59,10 @@ pub struct ServerConfig {
     /// Bytes of responses held in memory at once (metadata of pages being sent); a
     /// response that would exceed it is answered 503 with Retry-After.
     pub max_response_bytes: u64,
+    /// Address of a second listener serving only `/metrics` (Prometheus), `/health` and
+    /// `/ready`, for scrapes from inside the network. Empty (the default): no such
+    /// listener, and `/metrics` is served nowhere.
+    pub metrics_bind: String,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +74,7 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8080".into(),
             trusted_proxies: Vec::new(),
             max_response_bytes: 256 * 1024 * 1024,
+            metrics_bind: String::new(),
         }
     }
 }

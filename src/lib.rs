@@ -4,7 +4,9 @@
 //! Dependencies point one way: the command line (`cli`) and the wiring (`startup`) →
 //! `web`, `ingest`, `jobs` → `validation` → `schematron`, `repair`, `formats` → `xml`;
 //! `oai` → `formats`, `store`, `domain`; `store` → `domain`. Nothing points back up.
-//! Only `store` talks SQL, and only `web` and `startup` know actix.
+//! Only `store` talks SQL, and only `web` and `startup` know actix. `metrics` (the
+//! request counters and the Prometheus text format) depends on nothing of vitrine's;
+//! `web` counts into it and serves it.
 //!
 //! Who may touch libxml: every `unsafe` block lives in `xml` (the lint below denies it
 //! elsewhere), and every document comes from [`xml::parse`]. `schematron`, `validation`,
@@ -23,6 +25,7 @@ pub mod formats;
 pub mod ingest;
 pub mod jobs;
 pub mod logging;
+pub mod metrics;
 pub mod oai;
 pub mod preflight;
 pub mod progress;

@@ -1,11 +1,12 @@
 //! Building and running the application: opens the store, derives the token key, binds
-//! the listener (port 0 in tests) and serves until stopped.
+//! the listener (port 0 in tests) and, when `server.metrics_bind` names one, the metrics
+//! listener, and serves until stopped.
 
 use crate::config::Config;
 use crate::domain::Clock;
 use crate::oai::resumption_token::TokenKey;
 use crate::store::Store;
-use crate::web::{routes, AppState, Overload};
+use crate::web::{metrics_routes, routes, AppState, Observe, Overload};
 use actix_web::dev::Server;
 use actix_web::middleware::Compress;
 use actix_web::{web, App, HttpServer};
@@ -17,6 +18,7 @@ use std::sync::Arc;
 pub struct Application {
     server: Server,
     port: u16,
+    metrics: Option<(Server, u16)>,
 }
 
 impl Application {
@@ -35,18 +37,29 @@ impl Application {
         let overload = Overload::new(
             config.server.max_concurrent_requests,
             config.server.retry_after_seconds,
+            state.metrics.clone(),
         );
+        let observe = Observe::new(state.metrics.clone());
+        let metrics = match config.server.metrics_bind.trim() {
+            "" => None,
+            metrics_bind => Some(metrics_server(state.clone(), metrics_bind)?),
+        };
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(Compress::default())
                 .wrap(overload.clone())
+                .wrap(observe.clone())
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(1 << 20))
                 .configure(routes)
         })
         .listen(listener)?
         .run();
-        Ok(Application { server, port })
+        Ok(Application {
+            server,
+            port,
+            metrics,
+        })
     }
 
     /// The bound port.
@@ -54,10 +67,35 @@ impl Application {
         self.port
     }
 
+    /// The port of the metrics listener, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
     /// Serves until the process is stopped.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            None => self.server.await,
+            Some((metrics, _)) => {
+                let (main, metrics) = futures_util::future::join(self.server, metrics).await;
+                main.and(metrics)
+            }
+        }
     }
+}
+
+/// The metrics listener: `/metrics`, `/health` and `/ready` only, on one worker, its own
+/// requests not counted.
+fn metrics_server(state: web::Data<AppState>, bind: &str) -> anyhow::Result<(Server, u16)> {
+    let listener = TcpListener::bind(bind)
+        .with_context(|| format!("cannot listen on {bind} (server.metrics_bind)"))?;
+    let port = listener.local_addr()?.port();
+    let server =
+        HttpServer::new(move || App::new().app_data(state.clone()).configure(metrics_routes))
+            .workers(1)
+            .listen(listener)?
+            .run();
+    Ok((server, port))
 }
 
 /// The configured token secret, or the one kept in the database (generated once).

@@ -56,7 +56,11 @@ impl Run for Serve {
             opened.config.clone(),
             opened.clock.clone(),
         );
+        let metrics_bind = opened.config.server.metrics_bind.clone();
         let app = Application::build(opened.config, opened.store, &bind, opened.clock).await?;
+        if let Some(port) = app.metrics_port() {
+            tracing::info!("metrics on http://{}:{port}/metrics", host(&metrics_bind));
+        }
         // The one line on stdout: scripts starting `serve --bind 127.0.0.1:0` read the port here.
         println!("listening on http://{}:{}", host(&bind), app.port());
         app.run_until_stopped().await?;

@@ -27,7 +27,10 @@ impl DomainName {
         if !value.as_bytes()[0].is_ascii_alphanumeric() {
             return Err(bad("it must start with a letter or a digit"));
         }
-        if matches!(value, "oai" | "api" | "admin" | "qa" | "static" | "health") {
+        if matches!(
+            value,
+            "oai" | "api" | "admin" | "qa" | "static" | "health" | "ready" | "metrics"
+        ) {
             return Err(bad("this name is reserved for vitrine's own paths"));
         }
         Ok(DomainName(value.to_string()))
@@ -56,6 +59,8 @@ mod tests {
         assert!(DomainName::parse("a:b").is_err());
         assert!(DomainName::parse("-a").is_err());
         assert!(DomainName::parse("oai").is_err());
+        assert!(DomainName::parse("metrics").is_err());
+        assert!(DomainName::parse("ready").is_err());
         assert!(DomainName::parse("").is_err());
     }
 }

@@ -41,6 +41,7 @@ pub struct Chunks {
     done: Vec<Piece>,
     len: usize,
     w: Writer<Vec<u8>>,
+    issued_token: bool,
 }
 
 impl Default for Chunks {
@@ -49,6 +50,7 @@ impl Default for Chunks {
             done: Vec::new(),
             len: 0,
             w: Writer::new(Vec::new()),
+            issued_token: false,
         }
     }
 }
@@ -82,10 +84,16 @@ impl Chunks {
         self.done.push(Piece::Stored(body, size));
     }
 
+    /// Notes that the document carries a resumption token for the next page.
+    pub fn mark_token_issued(&mut self) {
+        self.issued_token = true;
+    }
+
     /// Appends every piece of `other`.
     pub fn append(&mut self, other: Chunks) {
         let other = other.finish();
         self.flush();
+        self.issued_token |= other.issued_token;
         self.len += other.len;
         self.done.extend(other.pieces);
     }
@@ -104,6 +112,7 @@ impl Chunks {
         Document {
             pieces: self.done,
             len: self.len,
+            issued_token: self.issued_token,
         }
     }
 }
@@ -113,12 +122,18 @@ impl Chunks {
 pub struct Document {
     pieces: Vec<Piece>,
     len: usize,
+    issued_token: bool,
 }
 
 impl Document {
     /// Its size in bytes.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Whether it carries a resumption token issued for the next page.
+    pub fn issued_token(&self) -> bool {
+        self.issued_token
     }
 
     /// Whether it is empty.

@@ -151,6 +151,7 @@ pub(super) async fn run(
             let _ = w.write_event(Event::Start(element));
             let _ = w.write_event(Event::Text(BytesText::new(&ep.tokens.issue(&next))));
             let _ = w.write_event(Event::End(BytesEnd::new("resumptionToken")));
+            out.mark_token_issued();
         } else {
             let _ = w.write_event(Event::Empty(element));
         }

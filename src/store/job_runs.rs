@@ -240,6 +240,8 @@ pub trait JobRunStore: Send + Sync {
     async fn job_runs(&self, domain_id: Option<i64>) -> Result<Vec<JobRun>, StoreError>;
     /// One job run.
     async fn job_run(&self, id: i64) -> Result<Option<JobRun>, StoreError>;
+    /// The newest run of a job on each domain it ever ran on, without its report.
+    async fn latest_job_runs(&self, job: &str) -> Result<Vec<JobRun>, StoreError>;
 }
 
 #[async_trait]
@@ -504,6 +506,22 @@ impl JobRunStore for SqlStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(job_run_from_row).transpose()
+    }
+
+    /// The newest run per domain; the report (which may be large) is left out.
+    async fn latest_job_runs(&self, job: &str) -> Result<Vec<JobRun>, StoreError> {
+        sqlx::query(
+            "SELECT id, job, mode, domain_id, started_by, full_run, status, phase, \
+             started_at, finished_at, validated, '{}' AS report FROM job_run \
+             WHERE id IN (SELECT MAX(id) FROM job_run WHERE job = $1 GROUP BY domain_id) \
+             ORDER BY domain_id",
+        )
+        .bind(job)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(job_run_from_row)
+        .collect()
     }
 }
 

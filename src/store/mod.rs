@@ -11,8 +11,9 @@
 //! implemented for [`SqlStore`]): `domains`, `records`, `disseminations`, `validation`
 //! (results as stored), `job_runs`, `claims` (taking records for a run) and `results`
 //! (storing a run's results), `tokens` (the ingest API's bearer tokens), `relatives`
-//! (a record's parent and children by local id), `qa` (the QA pages' aggregates) and
-//! `users` (users, sessions, failed logins). They share only the leaves: `error`, `compression` and
+//! (a record's parent and children by local id), `qa` (the QA pages' aggregates),
+//! `users` (users, sessions, failed logins) and `status` (whether the database answers,
+//! the pool's use). They share only the leaves: `error`, `compression` and
 //! `sql` (the connection and the SQL text helpers); none imports another's parent.
 
 mod claims;
@@ -29,6 +30,7 @@ mod records;
 mod relatives;
 mod results;
 mod sql;
+mod status;
 mod tokens;
 mod transient;
 mod users;
@@ -44,12 +46,14 @@ pub use inspect::{RecordFilter, RecordInspection, RecordSummary};
 pub use job_runs::{JobLock, JobRun, JobRunInstance, JobRunStore, Participant, RuleCount};
 pub use pages::{Page, PageStore};
 pub use qa::{
-    DomainCounts, QaStore, RuleExample, RuleStat, SampleRecord, StateCount, TrendPoint, STATES,
+    DomainCounts, DomainStateCount, QaStore, RuleExample, RuleStat, SampleRecord, StateCount,
+    TrendPoint, STATES,
 };
 pub use records::{Payload, PutOutcome, PutRecord, RecordStatus, RecordStore, StateChange};
 pub use relatives::{Relatives, RelativesStore};
 pub use results::{PreparedResult, RecordFailure, ResultStore, SaveOutcome};
 pub use sql::{Backend, SqlStore};
+pub use status::{PoolUse, StatusStore};
 pub use tokens::{ApiToken, NewToken, TokenRefusal, TokenScope, TokenStore, TokenVerifyError};
 pub use users::{Session, UserStore};
 pub use validation::{RecordDiagnostics, ValidationMark, ValidationStore};
@@ -74,6 +78,7 @@ pub trait Store:
     + RelativesStore
     + QaStore
     + UserStore
+    + StatusStore
     + Send
     + Sync
 {

@@ -95,6 +95,19 @@ pub struct DomainCounts {
     pub released: i64,
 }
 
+/// Records of a domain in one validation state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainStateCount {
+    /// Domain.
+    pub domain_id: i64,
+    /// zmods_validation.
+    pub state: String,
+    /// Non-deleted records in the state.
+    pub records: i64,
+    /// Of those, released.
+    pub released: i64,
+}
+
 /// Storage of the QA aggregates.
 #[async_trait]
 pub trait QaStore: Send + Sync {
@@ -139,6 +152,9 @@ pub trait QaStore: Send + Sync {
     ) -> Result<Option<i64>, StoreError>;
     /// Records per domain.
     async fn domain_record_counts(&self) -> Result<Vec<DomainCounts>, StoreError>;
+    /// Non-deleted and released records per domain and validation state (the states
+    /// with records only), read from one index (`record_qa`).
+    async fn domain_state_counts(&self) -> Result<Vec<DomainStateCount>, StoreError>;
 }
 
 fn scoped(
@@ -431,6 +447,27 @@ impl QaStore for SqlStore {
         .map(|row| {
             Ok(DomainCounts {
                 domain_id: row.try_get("domain_id")?,
+                records: row.try_get("n")?,
+                released: row.try_get("released")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn domain_state_counts(&self) -> Result<Vec<DomainStateCount>, StoreError> {
+        sqlx::query(
+            "SELECT domain_id, zmods_validation AS state, COUNT(*) AS n, \
+             CAST(SUM(CASE WHEN released = 1 THEN 1 ELSE 0 END) AS BIGINT) AS released \
+             FROM record WHERE deleted = 0 GROUP BY domain_id, zmods_validation \
+             ORDER BY domain_id, zmods_validation",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(DomainStateCount {
+                domain_id: row.try_get("domain_id")?,
+                state: row.try_get("state")?,
                 records: row.try_get("n")?,
                 released: row.try_get("released")?,
             })

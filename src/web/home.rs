@@ -1,9 +1,10 @@
-//! The health check, the diagnostics schema, and the 503 answer used when the database
-//! fails. (The start page is one of the pages, `pages::home`.)
+//! The liveness and readiness checks, the diagnostics schema, and the 503 answer used
+//! when the database fails. (The start page is one of the pages, `pages::home`.)
 
 use super::AppState;
-use actix_web::http::header::RETRY_AFTER;
+use actix_web::http::header::{ContentType, RETRY_AFTER};
 use actix_web::{web, HttpResponse};
+use std::time::Duration;
 
 /// `GET /schemas/diagnostics.xsd`: the schema of `diag=true` diagnostics.
 pub async fn diagnostics_schema() -> HttpResponse {
@@ -12,11 +13,35 @@ pub async fn diagnostics_schema() -> HttpResponse {
         .body(include_str!("../../xsd/diagnostics.xsd"))
 }
 
-/// `GET /health`: 200 when the database answers.
-pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    match state.store.domains().await {
-        Ok(_) => HttpResponse::Ok().body("ok\n"),
-        Err(e) => unavailable(&state, &e),
+/// How long the readiness check waits for the database.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /health`, liveness: 200 while the process serves HTTP. It does not ask the
+/// database, so that an outage of the database does not get healthy instances
+/// restarted; `/ready` tells whether the database answers.
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .body("ok\n")
+}
+
+/// `GET /ready`, readiness: 200 when the database answers a read within
+/// [`READY_TIMEOUT`], else 503 with Retry-After.
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    match state.store.ping(READY_TIMEOUT).await {
+        Ok(()) => HttpResponse::Ok()
+            .content_type(ContentType::plaintext())
+            .body("ready\n"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the database does not answer");
+            HttpResponse::ServiceUnavailable()
+                .insert_header((
+                    RETRY_AFTER,
+                    state.config.server.retry_after_seconds.to_string(),
+                ))
+                .content_type(ContentType::plaintext())
+                .body("not ready: the database does not answer\n")
+        }
     }
 }
 

@@ -5,13 +5,16 @@ pub mod api;
 mod auth;
 mod home;
 mod oai;
+mod observe;
 mod origin;
 mod overload;
 pub mod pages;
+mod prometheus;
 pub mod session;
 
 use crate::config::Config;
 use crate::domain::{Clock, DomainTree};
+use crate::metrics::Metrics;
 use crate::oai::resumption_token::TokenKey;
 use crate::store::Store;
 use actix_web::http::header::{ContentType, ALLOW};
@@ -32,6 +35,9 @@ pub struct AppState {
     pub api: api::ApiState,
     /// Where every time of day is read (responseDate, tokens, sessions, datestamps).
     pub clock: Clock,
+    /// The request counters `/metrics` reports.
+    pub metrics: Arc<Metrics>,
+    figures: prometheus::FigureCache,
     tree: RwLock<(Instant, Arc<DomainTree>)>,
     proxies: origin::TrustedProxies,
     /// Bytes of responses in memory, in KiB (`server.max_response_bytes`).
@@ -57,6 +63,8 @@ impl AppState {
         ));
         Ok(AppState {
             api: api::ApiState::new(&config),
+            metrics: Arc::new(Metrics::default()),
+            figures: prometheus::FigureCache::default(),
             store,
             config,
             tokens,
@@ -92,6 +100,7 @@ fn kib(bytes: u64) -> u32 {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(readable("/", web::to(pages::home_index)))
         .service(readable("/health", web::to(home::health)))
+        .service(readable("/ready", web::to(home::ready)))
         .service(readable(
             "/schemas/diagnostics.xsd",
             web::to(home::diagnostics_schema),
@@ -110,6 +119,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     pages::routes(cfg);
 }
 
+/// The routes of the metrics listener (`server.metrics_bind`): `/metrics` beside the
+/// liveness and readiness checks.
+pub fn metrics_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(readable("/metrics", web::to(prometheus::metrics)))
+        .service(readable("/health", web::to(home::health)))
+        .service(readable("/ready", web::to(home::ready)));
+}
+
 /// A resource answering GET and HEAD with `handler`, and 405 to anything else.
 fn readable(path: &str, handler: actix_web::Route) -> actix_web::Resource {
     web::resource(path)
@@ -125,4 +142,5 @@ async fn method_not_allowed<const POST: bool>() -> HttpResponse {
         .body("method not allowed here\n")
 }
 
+pub use observe::Observe;
 pub use overload::Overload;

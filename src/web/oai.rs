@@ -3,6 +3,7 @@
 //! document within the memory budget for responses.
 
 use super::{auth, origin, AppState};
+use crate::metrics::{Overload, VerbLabel};
 use crate::oai::document::Document;
 use crate::oai::{respond, Endpoint};
 use actix_web::body::SizedStream;
@@ -104,6 +105,11 @@ async fn serve(
     if dname.is_some() && domain.parent_id.is_none() {
         return redirect_to_root_endpoint(state, req, &domain.endpoint_path());
     }
+    super::observe::note_oai(
+        req,
+        domain.endpoint_path(),
+        VerbLabel::of(args.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+    );
     if let Some(guard) = tree.guard(domain.id) {
         if let Some(denied) = auth::check(req, &tree.config(guard), domain.name.as_str()) {
             return denied;
@@ -135,7 +141,12 @@ async fn serve(
         None
     };
     match respond(&endpoint, &args).await {
-        Ok(document) => send(state, document, reserved, asks_for_compression(req)),
+        Ok(document) => {
+            if document.issued_token() {
+                super::observe::note_token(req);
+            }
+            send(state, document, reserved, asks_for_compression(req))
+        }
         Err(e) => super::home::unavailable(state, &e),
     }
 }
@@ -148,6 +159,7 @@ fn capacity(state: &AppState) -> u32 {
 /// 503 with Retry-After: the memory for responses is taken by others.
 fn busy(state: &AppState, bytes: u64) -> HttpResponse {
     tracing::warn!(bytes, "response memory exhausted; answering 503");
+    state.metrics.overloaded(Overload::ResponseMemory);
     HttpResponse::ServiceUnavailable()
         .insert_header((
             RETRY_AFTER,

@@ -1,6 +1,9 @@
 //! Overload protection: at most `server.max_concurrent_requests` requests are served at
-//! once; beyond that the answer is 503 with Retry-After at once — never a hang.
+//! once; beyond that the answer is 503 with Retry-After at once — never a hang. The
+//! liveness and readiness checks (`/health`, `/ready`) are answered whatever the load:
+//! a busy instance is neither dead nor unready.
 
+use crate::metrics::Metrics;
 use actix_web::body::EitherBody;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::RETRY_AFTER;
@@ -15,14 +18,16 @@ use tokio::sync::Semaphore;
 pub struct Overload {
     permits: Arc<Semaphore>,
     retry_after: u32,
+    metrics: Arc<Metrics>,
 }
 
 impl Overload {
-    /// Allows `limit` concurrent requests.
-    pub fn new(limit: usize, retry_after: u32) -> Self {
+    /// Allows `limit` concurrent requests; counts those turned away into `metrics`.
+    pub fn new(limit: usize, retry_after: u32, metrics: Arc<Metrics>) -> Self {
         Overload {
             permits: Arc::new(Semaphore::new(limit.max(1))),
             retry_after,
+            metrics,
         }
     }
 }
@@ -64,6 +69,10 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        if matches!(req.path(), "/health" | "/ready") {
+            let fut = self.service.call(req);
+            return Box::pin(async move { Ok(fut.await?.map_into_left_body()) });
+        }
         match self.limit.permits.clone().try_acquire_owned() {
             Ok(permit) => {
                 let fut = self.service.call(req);
@@ -74,6 +83,9 @@ where
                 })
             }
             Err(_) => {
+                self.limit
+                    .metrics
+                    .overloaded(crate::metrics::Overload::Requests);
                 let retry = self.limit.retry_after;
                 Box::pin(async move {
                     let response = HttpResponse::ServiceUnavailable()

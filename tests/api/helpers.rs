@@ -84,6 +84,8 @@ pub struct TestApp {
     /// The clock the application reads, standing at the second the test started until
     /// the test moves it.
     pub clock: ManualClock,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when `server.metrics_bind` is set.
+    pub metrics_address: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -130,6 +132,9 @@ impl TestApp {
             .await
             .expect("build application");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
@@ -142,6 +147,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             clock,
+            metrics_address,
             _dir: dir,
         }
     }
