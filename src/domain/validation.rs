@@ -11,8 +11,9 @@ pub struct ValidationTask {
     pub domain_id: i64,
     /// Local id.
     pub local_id: String,
-    /// `updated_at` when claimed: a result is stored only if the record did not change since.
-    pub updated_at: i64,
+    /// The record's revision when claimed: a result is stored only if the record did not
+    /// change since.
+    pub revision: i64,
     /// The METS as stored (uncompressed).
     pub mets: Vec<u8>,
     /// Title of the parent record, when linked.
@@ -54,8 +55,8 @@ pub struct StoredRepair {
 pub struct ValidationOutcome {
     /// Record id.
     pub record_id: i64,
-    /// `updated_at` seen when claimed.
-    pub updated_at: i64,
+    /// The record's revision seen when claimed.
+    pub revision: i64,
     /// `invalid`, `valid_warn` or `valid`.
     pub state: super::ValidationState,
     /// Classes and rule ids that decided the state.

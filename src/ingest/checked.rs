@@ -314,7 +314,7 @@ async fn save(
         }
         let mut result = result;
         result.outcome.record_id = task.record_id;
-        result.outcome.updated_at = task.updated_at;
+        result.outcome.revision = task.revision;
         let prepared = crate::jobs::oai_output_validator::prepare(result, claimed, &task);
         store
             .save_claimed(claim.held, &[prepared], &[], None, now)
@@ -404,7 +404,7 @@ fn validate_record(
         record_id: 0,
         domain_id: record.domain_id,
         local_id: record.local_id.clone(),
-        updated_at: 0,
+        revision: 0,
         mets: stored_mets(record)
             .ok_or_else(|| failed("the record has no readable METS".into()))?,
         parent_title,

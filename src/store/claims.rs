@@ -43,7 +43,7 @@ pub struct ClaimedTask {
     /// Local id.
     pub local_id: String,
     pub(super) domain_id: i64,
-    pub(super) updated_at: i64,
+    pub(super) revision: i64,
     /// The stored METS (compressed).
     pub(super) mets: Vec<u8>,
     pub(super) parent_title: Option<String>,
@@ -60,7 +60,7 @@ impl ClaimedTask {
             record_id: self.record_id,
             domain_id: self.domain_id,
             local_id: self.local_id.clone(),
-            updated_at: self.updated_at,
+            revision: self.revision,
             mets: decompress(&self.mets)?,
             parent_title: self.parent_title.clone(),
         })
@@ -171,7 +171,7 @@ impl ClaimStore for SqlStore {
 fn claim_sql(request: &ClaimRequest<'_>, postgres: bool) -> String {
     let mut sql = format!(
         "SELECT r.id AS id, r.domain_id AS domain_id, r.local_id AS local_id, \
-         r.updated_at AS updated_at, p.body AS body, parent.title AS parent_title, \
+         r.revision AS revision, p.body AS body, parent.title AS parent_title, \
          z.body AS zmets, m.body AS mods \
          FROM record r \
          JOIN payload p ON p.record_id = r.id AND p.prefix = 'mets' AND p.record_id > $1 \
@@ -207,7 +207,7 @@ fn claimed_from_row(row: &AnyRow) -> Result<ClaimedTask, StoreError> {
         record_id: row.try_get("id")?,
         domain_id: row.try_get("domain_id")?,
         local_id: row.try_get("local_id")?,
-        updated_at: row.try_get("updated_at")?,
+        revision: row.try_get("revision")?,
         mets: row.try_get("body")?,
         parent_title: row.try_get("parent_title")?,
         previous_zmets: row.try_get("zmets")?,

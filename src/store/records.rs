@@ -229,7 +229,7 @@ impl RecordStore for SqlStore {
         }
         sqlx::query(
             "UPDATE record SET released = $2, deleted = $3, updated_at = $4, \
-             zmods_validation = 'undefined', relatives_marked = 0 WHERE id = $1",
+             revision = revision + 1, zmods_validation = 'undefined', relatives_marked = 0 WHERE id = $1",
         )
         .bind(id)
         .bind(new_released as i64)
@@ -421,7 +421,7 @@ async fn put_in(
             if same {
                 // Only the release changes.
                 sqlx::query(
-                    "UPDATE record SET released = 1, updated_at = $2, \
+                    "UPDATE record SET released = 1, updated_at = $2, revision = revision + 1, \
                      zmods_validation = 'undefined', relatives_marked = 0 WHERE id = $1",
                 )
                 .bind(id)
@@ -433,7 +433,8 @@ async fn put_in(
             }
             sqlx::query(
                 "UPDATE record SET local_id = $2, title = $3, content_hash = $4, set_specs = $5, \
-                 released = $6, deleted = 0, updated_at = $7, zmods_validation = 'undefined', \
+                 released = $6, deleted = 0, updated_at = $7, revision = revision + 1, \
+                 zmods_validation = 'undefined', \
                  relatives_marked = 0 \
                  WHERE id = $1",
             )

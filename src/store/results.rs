@@ -204,12 +204,12 @@ async fn update_states<'a>(
     let mut stored = Vec::with_capacity(results.len());
     for chunk in results.chunks(MAX_PARAMS / WIDTH) {
         let sql = format!(
-            "WITH v (v_id, v_stamp, v_state, v_reason, v_version) AS (VALUES {}) \
+            "WITH v (v_id, v_revision, v_state, v_reason, v_version) AS (VALUES {}) \
              UPDATE record SET zmods_validation = v.v_state, validation_reason = v.v_reason, \
              validated_at = $1, rule_set_version = v.v_version, \
              validation_run = COALESCE($2, validation_run), validated_by = $3, \
              validation_count = validation_count + 1 \
-             FROM v WHERE record.id = v.v_id AND record.updated_at = v.v_stamp \
+             FROM v WHERE record.id = v.v_id AND record.revision = v.v_revision \
              AND record.deleted = 0 \
              RETURNING record.id AS id, record.released AS released, record.domain_id AS domain_id",
             placeholders(chunk.len(), WIDTH, 4)
@@ -221,7 +221,7 @@ async fn update_states<'a>(
         for r in chunk {
             q = q
                 .bind(r.outcome.record_id)
-                .bind(r.outcome.updated_at)
+                .bind(r.outcome.revision)
                 .bind(r.outcome.state.as_str())
                 .bind(&r.outcome.reason)
                 .bind(&r.outcome.rule_set_version);

@@ -137,7 +137,7 @@ pub fn validate_record(
     };
     let outcome = ValidationOutcome {
         record_id: task.record_id,
-        updated_at: task.updated_at,
+        revision: task.revision,
         state: state_of(verdict),
         reason,
         rule_set_version: rule_set_version().to_string(),

@@ -166,6 +166,19 @@ async fn changes_and_releases_make_records_undefined_and_a_later_run_takes_them_
 
 #[tokio::test]
 async fn a_record_that_changes_while_it_is_validated_stays_undefined_for_the_next_run() {
+    a_change_after_the_claim_drops_the_result(1).await;
+}
+
+#[tokio::test]
+async fn a_change_within_the_second_of_the_claim_also_drops_the_result() {
+    // The datestamp cannot tell a change in the same second from none: the record's
+    // revision can.
+    a_change_after_the_claim_drops_the_result(0).await;
+}
+
+/// Claims and validates a record, changes it `seconds_later`, then stores the result:
+/// nothing is stored, and the next run validates the changed record.
+async fn a_change_after_the_claim_drops_the_result(seconds_later: i64) {
     let app = TestApp::spawn_with(&config()).await;
     app.import("ulb", &[fixtures().join("main/demo_mono_0001.xml")], true)
         .await;
@@ -191,9 +204,9 @@ async fn a_record_that_changes_while_it_is_validated_stays_undefined_for_the_nex
     // the result later, as a run restarted elsewhere would.
     let ids = claim.held.ids().to_vec();
     drop(claim.held);
-    // The record changes a second later, before the result is stored (a run killed and
-    // restarted, or an export arriving meanwhile): the stale result must not be stored.
-    app.clock.advance(1);
+    // The record changes before the result is stored (a run killed and restarted, or an
+    // export arriving meanwhile): the stale result must not be stored.
+    app.clock.advance(seconds_later);
     app.change("ulb", "demo_mono_0001", StateChange::Withdraw)
         .await;
     let saved = app
