@@ -79,9 +79,9 @@ unsafe fn c_str<'a>(ptr: *const u8) -> &'a str {
 }
 
 /// Whether the NUL-terminated name or namespace URI at `ptr` equals `s` (NULL equals
-/// ""): these are short, so measuring the stored string first and comparing whole
-/// slices beats a byte-by-byte loop (URIs share long prefixes such as
-/// `http://www.loc.gov/`).
+/// ""). Most names that differ do so in their first byte, which is looked at alone;
+/// otherwise the stored string is measured and compared as a whole slice, which beats a
+/// byte-by-byte loop where strings share long prefixes (`http://www.loc.gov/`).
 ///
 /// # Safety
 /// `ptr` must be NULL or point to a NUL-terminated string valid for the call.
@@ -89,8 +89,12 @@ unsafe fn c_name_is(ptr: *const u8, s: &str) -> bool {
     if ptr.is_null() {
         return s.is_empty();
     }
-    // SAFETY: guaranteed by the caller.
-    unsafe { CStr::from_ptr(ptr as *const c_char) }.to_bytes() == s.as_bytes()
+    // SAFETY: guaranteed by the caller: the first byte exists (it may be the NUL), and
+    // the string is terminated.
+    unsafe {
+        *ptr == s.as_bytes().first().copied().unwrap_or(0)
+            && CStr::from_ptr(ptr as *const c_char).to_bytes() == s.as_bytes()
+    }
 }
 
 /// Whether the NUL-terminated string at `ptr` equals `s` (NULL equals ""), reading no
