@@ -24,6 +24,10 @@ use vitrine::schematron::{CompileOptions, Schema};
 use vitrine::validation::mets_document;
 use vitrine::xml::ParseLimits;
 
+/// The allocator the `vitrine` binary uses, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Set {
     label: String,
     files: Vec<(PathBuf, Vec<u8>)>,

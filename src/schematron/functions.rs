@@ -8,7 +8,6 @@ use crate::xml::xpath::{FunctionHost, Value};
 use crate::xpath::node_string;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 /// One `xsl:key`'s index: string value of `use` → nodes in document order.
 pub(crate) type KeyIndex<'d> = rustc_hash::FxHashMap<String, Vec<NodeRef<'d>>>;
@@ -17,7 +16,7 @@ pub(crate) type KeyIndex<'d> = rustc_hash::FxHashMap<String, Vec<NodeRef<'d>>>;
 #[derive(Default)]
 pub(crate) struct Host<'d> {
     /// `xsl:key` indexes: key name → string value of `use` → nodes in document order.
-    pub keys: RefCell<HashMap<String, KeyIndex<'d>>>,
+    pub keys: RefCell<rustc_hash::FxHashMap<String, KeyIndex<'d>>>,
     /// The node the current rule fired on (XSLT's `current()`).
     pub current: Cell<Option<NodeRef<'d>>>,
 }

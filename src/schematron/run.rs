@@ -444,7 +444,13 @@ impl<'d> Run<'d, '_, '_> {
                 match self.eval_value(key.use_, node) {
                     Ok(Value::Nodes(values)) => {
                         for v in values {
-                            index.entry(v.string_value()).or_default().push(node);
+                            let value = xpath::node_string(&v);
+                            match index.get_mut(value.as_ref()) {
+                                Some(nodes) => nodes.push(node),
+                                None => {
+                                    index.insert(value.into_owned(), vec![node]);
+                                }
+                            }
                         }
                     }
                     Ok(other) => index.entry(other.to_xpath_string()).or_default().push(node),

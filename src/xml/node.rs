@@ -78,7 +78,27 @@ unsafe fn c_str<'a>(ptr: *const u8) -> &'a str {
     }
 }
 
-/// Whether the NUL-terminated string at `ptr` equals `s` (NULL equals "").
+/// Whether the NUL-terminated name or namespace URI at `ptr` equals `s` (NULL equals
+/// ""). Most names that differ do so in their first byte, which is looked at alone;
+/// otherwise the stored string is measured and compared as a whole slice, which beats a
+/// byte-by-byte loop where strings share long prefixes (`http://www.loc.gov/`).
+///
+/// # Safety
+/// `ptr` must be NULL or point to a NUL-terminated string valid for the call.
+unsafe fn c_name_is(ptr: *const u8, s: &str) -> bool {
+    if ptr.is_null() {
+        return s.is_empty();
+    }
+    // SAFETY: guaranteed by the caller: the first byte exists (it may be the NUL), and
+    // the string is terminated.
+    unsafe {
+        *ptr == s.as_bytes().first().copied().unwrap_or(0)
+            && CStr::from_ptr(ptr as *const c_char).to_bytes() == s.as_bytes()
+    }
+}
+
+/// Whether the NUL-terminated string at `ptr` equals `s` (NULL equals ""), reading no
+/// further than `s` is long (for values, which may be long).
 ///
 /// # Safety
 /// `ptr` must be NULL or point to a NUL-terminated string valid for the call.
@@ -195,7 +215,7 @@ impl<'d> NodeRef<'d> {
     pub fn local_name_is(&self, name: &str) -> bool {
         match self.kind() {
             // SAFETY: as in `local_name`.
-            NodeKind::Element | NodeKind::Attribute => unsafe { c_str_is((*self.ptr).name, name) },
+            NodeKind::Element | NodeKind::Attribute => unsafe { c_name_is((*self.ptr).name, name) },
             _ => false,
         }
     }
@@ -211,7 +231,7 @@ impl<'d> NodeRef<'d> {
                 if ns.is_null() {
                     uri.is_empty()
                 } else {
-                    !uri.is_empty() && c_str_is((*ns).href, uri)
+                    !uri.is_empty() && c_name_is((*ns).href, uri)
                 }
             },
             _ => false,

@@ -10,21 +10,27 @@
 //! nothing can be expanded, whatever the prolog check let through. `XML_PARSE_HUGE` is
 //! never set, so libxml2's own bounds (depth 256, 10 MB per text node and name, entity
 //! amplification checks) stay on as well.
+//!
+//! Each thread keeps one parser context for UTF-8 input and reuses it (libxml2 resets it
+//! at the start of every read). Its name dictionary is shared by the documents parsed on
+//! that thread, so element and attribute names are stored once rather than copied into
+//! every node; the documents hold their own reference to it. A dictionary that has grown past
+//! [`DICTIONARY_LIMIT`] names is let go with its context after the parse, so hostile
+//! input cannot make it grow without bound.
 
 use libxml::bindings::{
-    __xmlStructuredError, __xmlStructuredErrorContext, xmlChar, xmlCtxtReadMemory,
-    xmlElementType_XML_CDATA_SECTION_NODE, xmlElementType_XML_COMMENT_NODE,
+    __xmlStructuredError, __xmlStructuredErrorContext, xmlChar, xmlCtxtReadMemory, xmlDictSize,
+    xmlDocPtr, xmlElementType_XML_CDATA_SECTION_NODE, xmlElementType_XML_COMMENT_NODE,
     xmlElementType_XML_DOCUMENT_NODE, xmlElementType_XML_ELEMENT_NODE,
     xmlElementType_XML_ENTITY_REF_NODE, xmlElementType_XML_PI_NODE, xmlElementType_XML_TEXT_NODE,
-    xmlError, xmlFreeParserCtxt, xmlNewParserCtxt, xmlNodePtr, xmlParserCtxtPtr,
-    xmlParserOption_XML_PARSE_IGNORE_ENC, xmlParserOption_XML_PARSE_NODICT,
-    xmlParserOption_XML_PARSE_NOERROR, xmlParserOption_XML_PARSE_NONET,
-    xmlParserOption_XML_PARSE_NOWARNING, xmlSAX2GetColumnNumber, xmlSAX2GetLineNumber,
-    xmlSetStructuredErrorFunc, xmlStopParser, xmlStructuredErrorFunc,
+    xmlError, xmlFreeParserCtxt, xmlNewParserCtxt, xmlNodePtr, xmlParserCtxtPtr, xmlParserOption,
+    xmlParserOption_XML_PARSE_IGNORE_ENC, xmlParserOption_XML_PARSE_NOERROR,
+    xmlParserOption_XML_PARSE_NONET, xmlParserOption_XML_PARSE_NOWARNING, xmlSAX2GetColumnNumber,
+    xmlSAX2GetLineNumber, xmlSetStructuredErrorFunc, xmlStopParser, xmlStructuredErrorFunc,
 };
 use libxml::error::StructuredError;
 use libxml::tree::Document;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_void};
 
@@ -39,9 +45,14 @@ pub enum Failure {
     NoContext,
 }
 
+/// How many names a thread's parser dictionary may hold before the context is replaced.
+pub const DICTIONARY_LIMIT: usize = 100_000;
+
 thread_local! {
     /// Where the entity handlers of a parse on this thread record the first refusal.
     static ENTITY_REFUSED: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+    /// The parser context this thread reuses; `None` until the first parse.
+    static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
 }
 
 /// Parses `text` (at most `i32::MAX` bytes) with libxml2, no network, no DTD loading,
@@ -51,25 +62,36 @@ pub fn read(text: &[u8], utf8: bool) -> Result<Document, Failure> {
     let size = c_int::try_from(text.len()).map_err(|_| Failure::Malformed(None))?;
     let mut options = xmlParserOption_XML_PARSE_NONET
         | xmlParserOption_XML_PARSE_NOERROR
-        | xmlParserOption_XML_PARSE_NOWARNING
-        | xmlParserOption_XML_PARSE_NODICT;
+        | xmlParserOption_XML_PARSE_NOWARNING;
     if utf8 {
         options |= xmlParserOption_XML_PARSE_IGNORE_ENC;
     }
-    let context = Context::new().ok_or(Failure::NoContext)?;
     let mut collector = Collector::install();
     ENTITY_REFUSED.with(|r| r.set(None));
-    // SAFETY: `context.0` is a live parser context owned by `context`; `text` outlives the
-    // call and `size` is its length; the URL and encoding are null (libxml2 defaults).
-    let document = unsafe {
-        xmlCtxtReadMemory(
-            context.0,
-            text.as_ptr().cast::<c_char>(),
-            size,
-            std::ptr::null(),
-            std::ptr::null(),
-            options as c_int,
-        )
+    let document = if utf8 {
+        CONTEXT.with(|slot| match slot.try_borrow_mut() {
+            Ok(mut slot) => {
+                let context = match slot.as_mut() {
+                    Some(context) => context,
+                    None => slot.insert(Context::new().ok_or(Failure::NoContext)?),
+                };
+                let document = context.read(text, size, options);
+                if context.dictionary_size() > DICTIONARY_LIMIT {
+                    *slot = None;
+                }
+                Ok(document)
+            }
+            // A parse started from inside another one on this thread (never expected).
+            Err(_) => Ok(Context::new()
+                .ok_or(Failure::NoContext)?
+                .read(text, size, options)),
+        })?
+    } else {
+        // libxml2 keeps `XML_PARSE_IGNORE_ENC` on a context once set, so a document read
+        // in its declared encoding gets a context of its own.
+        Context::new()
+            .ok_or(Failure::NoContext)?
+            .read(text, size, options)
     };
     let refused = ENTITY_REFUSED.with(Cell::take);
     let first_error = collector.take();
@@ -104,12 +126,43 @@ impl Context {
         }
         Some(Context(ctxt))
     }
+
+    /// Reads one document with this context; null when libxml2 returned none.
+    fn read(&mut self, text: &[u8], size: c_int, options: xmlParserOption) -> xmlDocPtr {
+        // SAFETY: `self.0` is a live parser context owned by `self` (libxml2 resets it at
+        // the start of the read); `text` outlives the call and `size` is its length; the
+        // URL and encoding are null (libxml2 defaults).
+        unsafe {
+            xmlCtxtReadMemory(
+                self.0,
+                text.as_ptr().cast::<c_char>(),
+                size,
+                std::ptr::null(),
+                std::ptr::null(),
+                options as c_int,
+            )
+        }
+    }
+
+    /// How many names the context's dictionary holds.
+    fn dictionary_size(&self) -> usize {
+        // SAFETY: `self.0` is live; its dictionary is null or owned (and referenced) by it.
+        unsafe {
+            let dict = (*self.0).dict;
+            if dict.is_null() {
+                0
+            } else {
+                usize::try_from(xmlDictSize(dict)).unwrap_or(0)
+            }
+        }
+    }
 }
 
 impl Drop for Context {
     fn drop(&mut self) {
         // SAFETY: the context was created by xmlNewParserCtxt and is freed once; the
-        // document it produced is owned separately by `Document`.
+        // documents it produced are owned separately by `Document` and hold their own
+        // reference to its dictionary.
         unsafe { xmlFreeParserCtxt(self.0) }
     }
 }
