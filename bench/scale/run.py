@@ -346,6 +346,8 @@ def main():
     p.add_argument("--workdir", type=Path, help="where records, logs and nginx go (default: a temporary folder)")
     p.add_argument("--records", type=Path, help="a folder of records already generated (bench/generate.py)")
     p.add_argument("--keep", action="store_true", help="keep the records, the work folder and the database")
+    p.add_argument("--keep-database", action="store_true",
+                   help="keep the database (for bench/load/run.py --database); its URL is in the JSON")
     p.add_argument("--bin", type=Path, default=Path(os.environ.get("VITRINE_BIN", REPO / "target/release/vitrine")))
     p.add_argument("--postgres-url", default=os.environ.get("VITRINE_BENCH_POSTGRES_URL",
                                                             "postgres://postgres@127.0.0.1:5432/postgres"),
@@ -376,11 +378,14 @@ def main():
     load = os.getloadavg()
     pg_name, database = hb.create_postgres(args.postgres_url)
     log(f"database {pg_name}")
+    result = None
     try:
         result = bench(args, records, database, workdir)
     finally:
-        if not args.keep:
+        # a failed run leaves no database behind unless --keep
+        if not (args.keep or (args.keep_database and result is not None)):
             hb.drop_postgres(args.postgres_url, pg_name)
+        if not args.keep:
             if not args.workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
             else:
@@ -390,7 +395,7 @@ def main():
     result["records_mb"] = records_mb
     result["machine"] = {"cpus": os.cpu_count(), "binary": str(args.bin), "loadavg_before": load,
                          "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    result["database"]["name"] = pg_name if args.keep else None
+    result["database"]["url"] = database if args.keep or args.keep_database else None
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / "scale.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
