@@ -503,8 +503,8 @@ async fn an_instance_stores_volumes_while_another_holds_their_anchor_on_postgres
         parents.push(status.unwrap().unwrap().parent_id);
     }
     let anchor = parents.iter().flatten().next().copied().expect("volumes");
-    assert!(parents.iter().all(|p| p.is_none() || *p == Some(anchor)));
-    let volumes = parents.iter().filter(|p| p.is_some()).count();
+    assert!(parents.iter().flatten().all(|p| *p == anchor));
+    let volumes = parents.iter().flatten().count();
     assert_eq!(volumes, 4);
 
     let now = chrono::Utc::now().timestamp();
