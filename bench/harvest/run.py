@@ -122,9 +122,10 @@ def fetch(http, url, params, sizes=None):
     return body
 
 
-def harvest(url, verb, prefix, accept_encoding="identity"):
+def harvest(url, verb, prefix, accept_encoding="identity", on_page=None):
     """A full harvest following resumption tokens over one keep-alive connection. Returns
-    counts, bytes, time, and the arguments of every request (to re-issue pages later)."""
+    counts, bytes, time, and the arguments of every request (to re-issue pages later).
+    `on_page(body)`, if given, sees every page's XML."""
     http = requests.Session()
     http.headers["Accept-Encoding"] = accept_encoding
     params = {"verb": verb, "metadataPrefix": prefix}
@@ -140,6 +141,8 @@ def harvest(url, verb, prefix, accept_encoding="identity"):
         requests_made += 1
         nbytes += len(body)
         items += len(item.findall(body))
+        if on_page is not None:
+            on_page(body)
         m = TOKEN.search(body, max(0, len(body) - 4096))
         token = (m.group(2) or b"").strip() if m else b""
         if not token:

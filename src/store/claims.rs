@@ -2,7 +2,7 @@
 //! `results.rs`).
 //!
 //! A claim takes undefined records in id order. On PostgreSQL it runs in a transaction
-//! that locks them (`FOR UPDATE OF r SKIP LOCKED`): other instances skip them, and the
+//! that locks them (`FOR NO KEY UPDATE OF r SKIP LOCKED`): other instances skip them, and the
 //! transaction stays open while they are validated and commits with the results — so a
 //! record is validated by one instance, and an instance that dies frees its records by
 //! its transaction aborting. On SQLite one process does the whole run and no transaction
@@ -68,7 +68,7 @@ impl ClaimedTask {
 }
 
 /// Records claimed and not yet stored. On PostgreSQL it holds the transaction whose row
-/// locks (`FOR UPDATE`) keep other instances off these records; dropping it rolls back
+/// locks (`FOR NO KEY UPDATE`) keep other instances off these records; dropping it rolls back
 /// and frees them for others — as does the death of the process.
 pub struct HeldRecords {
     ids: Vec<i64>,
@@ -116,8 +116,8 @@ pub struct Claim {
 /// Claiming records for validation.
 #[async_trait]
 pub trait ClaimStore: Send + Sync {
-    /// Whether several instances share a run's records (PostgreSQL: row locks, `FOR
-    /// UPDATE SKIP LOCKED`); on SQLite one process does the whole run.
+    /// Whether several instances share a run's records (PostgreSQL: row locks, `FOR NO
+    /// KEY UPDATE SKIP LOCKED`); on SQLite one process does the whole run.
     fn shares_work(&self) -> bool;
     /// Claims up to `limit` undefined records in id order. On PostgreSQL they stay
     /// locked until [`ValidationStore::save_claimed`] commits (or the claim is dropped);
@@ -193,10 +193,14 @@ fn claim_sql(request: &ClaimRequest<'_>, postgres: bool) -> String {
     }
     sql.push_str(&format!(" ORDER BY r.id LIMIT {}", request.limit.max(1)));
     if postgres {
+        // NO KEY UPDATE, not UPDATE: storing a volume checks its parent reference (a KEY
+        // SHARE lock on the anchor), which must not wait for an instance holding the
+        // anchor in its own batch — two instances holding each other's anchors would
+        // deadlock.
         sql.push_str(if request.wait {
-            " FOR UPDATE OF r"
+            " FOR NO KEY UPDATE OF r"
         } else {
-            " FOR UPDATE OF r SKIP LOCKED"
+            " FOR NO KEY UPDATE OF r SKIP LOCKED"
         });
     }
     sql

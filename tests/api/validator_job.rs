@@ -496,6 +496,90 @@ async fn two_instances_share_the_records_of_a_run_on_postgresql() {
     assert_eq!(by_instance, expected);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "PostgreSQL only (one process does a whole run on SQLite): \
+            VITRINE_TEST_POSTGRES_URL=… cargo test -- --include-ignored"]
+async fn an_instance_stores_volumes_while_another_holds_their_anchor_on_postgresql() {
+    let app = TestApp::spawn_with(&config()).await;
+    assert!(app.store.shares_work(), "set VITRINE_TEST_POSTGRES_URL");
+    let files: Vec<_> = ["", "_01", "_02", "_03", "_04"]
+        .iter()
+        .map(|v| fixtures().join(format!("main/demo_mvw_0001{v}.xml")))
+        .collect();
+    let r = app.import("ulb", &files, true).await;
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+    let ulb = app.domain("ulb").await;
+    let scope = scope(&app, "ulb").await;
+    let marks = app.store.validation_marks(&scope).await.unwrap();
+    let mut parents = Vec::new();
+    for mark in &marks {
+        let status = app.store.record_status(ulb.id, &mark.local_id).await;
+        parents.push(status.unwrap().unwrap().parent_id);
+    }
+    let anchor = parents.iter().flatten().next().copied().expect("volumes");
+    assert!(parents.iter().flatten().all(|p| *p == anchor));
+    let volumes = parents.iter().flatten().count();
+    assert_eq!(volumes, 4);
+
+    let now = chrono::Utc::now().timestamp();
+    let run_id = app
+        .store
+        .start_job_run(JOB, "zmets", ulb.id, "test", true, now)
+        .await
+        .unwrap();
+    app.store
+        .set_job_phase(run_id, JobPhase::Validating)
+        .await
+        .unwrap();
+    let request = |after: i64, limit: i64| ClaimRequest {
+        domain_ids: &scope,
+        run_id,
+        after,
+        limit,
+        wait: false,
+        worker: false,
+    };
+    // Instance a holds the anchor in its batch; instance b claims the volumes.
+    let a = app.store.clone();
+    let held_anchor = a.claim(&request(anchor - 1, 1)).await.unwrap();
+    assert_eq!(held_anchor.held.ids(), &[anchor]);
+    let b = open_store(&app.url).await;
+    let me = b
+        .join_job_run(run_id, "instance-b", InstanceRole::Worker, now)
+        .await
+        .unwrap();
+    let claim = b.claim(&request(0, 10)).await.unwrap();
+    assert_eq!(claim.tasks.len(), volumes, "every volume, not the anchor");
+    let tree = app.tree().await;
+    let results: Vec<PreparedResult> = claim
+        .tasks
+        .iter()
+        .map(|claimed| {
+            let task = claimed.task().unwrap();
+            let result = validate_record(&task, &tree, "http://127.0.0.1:8080").unwrap();
+            prepare(result, claimed, &task)
+        })
+        .collect();
+    // Storing the volumes checks their reference to the anchor: that must not wait for
+    // instance a, which may itself be waiting to store a volume of another anchor that b
+    // holds (two instances that each hold the other's anchor deadlock).
+    let saved = tokio::time::timeout(
+        Duration::from_secs(20),
+        b.save_claimed(claim.held, &results, &[], Some(me), now),
+    )
+    .await
+    .expect("the volumes are stored while another instance holds their anchor")
+    .unwrap();
+    assert_eq!(saved.saved, volumes as u64);
+    drop(held_anchor);
+    for mark in app.store.validation_marks(&scope).await.unwrap() {
+        if mark.record_id != anchor {
+            assert_ne!(mark.state, ValidationState::Undefined, "{}", mark.local_id);
+            assert_eq!(mark.run_id, Some(run_id));
+        }
+    }
+}
+
 /// Polls the stored run until it reaches `phase` (the coordinator's own signal).
 async fn wait_for_phase(app: &TestApp, phase: JobPhase) -> vitrine::store::JobRun {
     let ulb = app.domain("ulb").await;

@@ -13,7 +13,7 @@
 //!
 //! One run per domain at a time, cluster-wide: the instance that gets the job's lock
 //! coordinates the run. On PostgreSQL, an instance that does not get it joins the run as
-//! a worker: both claim batches of records with `FOR UPDATE SKIP LOCKED` until none is
+//! a worker: both claim batches of records with `FOR NO KEY UPDATE SKIP LOCKED` until none is
 //! left; the coordinator then waits for the records others still hold, takes over any a
 //! dead worker left, and writes the report. Each instance validates one batch while it
 //! stores the previous one and claims the next.
