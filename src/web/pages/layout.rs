@@ -98,6 +98,21 @@ pub fn respond(status: StatusCode, markup: Markup) -> HttpResponse {
         .body(markup.into_string())
 }
 
+/// The 404 page for something a signed-in user asked for that the domain does not hold,
+/// in the user's language.
+pub fn not_found(
+    access: &crate::web::session::Access,
+    de: &'static str,
+    en: &'static str,
+) -> HttpResponse {
+    error_page(
+        StatusCode::NOT_FOUND,
+        access.lang,
+        Some(&access.session),
+        access.lang.t(de, en),
+    )
+}
+
 /// An error page (403, 404, …) with a line of explanation.
 pub fn error_page(
     status: StatusCode,

@@ -15,7 +15,7 @@ mod record;
 mod report;
 
 pub use home::index as home_index;
-pub use layout::{error_page, page};
+pub use layout::{error_page, not_found, page};
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};

@@ -64,14 +64,10 @@ pub async fn page(
     };
     let lang = access.lang;
     let not_found = || {
-        super::error_page(
-            StatusCode::NOT_FOUND,
-            lang,
-            Some(&access.session),
-            lang.t(
-                "Diesen Datensatz gibt es in dieser Domain nicht.",
-                "There is no such record in this domain.",
-            ),
+        super::not_found(
+            &access,
+            "Diesen Datensatz gibt es in dieser Domain nicht.",
+            "There is no such record in this domain.",
         )
     };
     let subtree = access.tree.subtree(access.domain.id);

@@ -28,14 +28,10 @@ pub async fn page(
     };
     let lang = access.lang;
     let not_found = || {
-        super::error_page(
-            StatusCode::NOT_FOUND,
-            lang,
-            Some(&access.session),
-            lang.t(
-                "Diesen Lauf gibt es für diese Domain nicht.",
-                "There is no such run for this domain.",
-            ),
+        super::not_found(
+            &access,
+            "Diesen Lauf gibt es für diese Domain nicht.",
+            "There is no such run for this domain.",
         )
     };
     let Ok(id) = jobid.parse::<i64>() else {
