@@ -53,7 +53,51 @@ pub fn read(bytes: &[u8], limits: ParseLimits) -> Result<MetsRecord, MetsError> 
 /// The local id of a METS document (primary MODS recordIdentifier, else `mets/@OBJID`),
 /// without the crosswalk: what an import compares between its files first.
 pub fn local_id(bytes: &[u8], limits: ParseLimits) -> Result<Option<String>, MetsError> {
-    Ok(read_with(bytes, limits, false)?.local_id)
+    let parsed = parse_source(bytes, limits)?;
+    let (root, mut ctx) = open(&parsed.document)?;
+    let mods_node = primary_mods_node(&mut ctx);
+    Ok(local_id_in(&mut ctx, mods_node.as_ref(), &root))
+}
+
+/// The root of a parsed METS document and an XPath context over it with vitrine's
+/// prefixes; refuses a document whose root is not `mets:mets`.
+fn open(doc: &Document) -> Result<(Node, Context), MetsError> {
+    let root = doc.get_root_element().ok_or(MetsError::NotMets {
+        found: "nothing".into(),
+    })?;
+    let ns = root
+        .get_namespace()
+        .map(|n| n.get_href())
+        .unwrap_or_default();
+    if root.get_name() != "mets" || ns != METS_NS {
+        return Err(MetsError::NotMets {
+            found: format!("{{{ns}}}{}", root.get_name()),
+        });
+    }
+    let ctx = Context::new(doc).map_err(|_| MetsError::NotMets {
+        found: "an unreadable document".into(),
+    })?;
+    for (prefix, href) in [("mets", METS_NS), ("mods", MODS_NS), ("xlink", XLINK_NS)] {
+        let _ = ctx.register_namespace(prefix, href);
+    }
+    Ok((root, ctx))
+}
+
+/// The primary MODS recordIdentifier, else `mets/@OBJID`; leaves the context at the
+/// primary MODS when there is one.
+fn local_id_in(ctx: &mut Context, mods: Option<&Node>, root: &Node) -> Option<String> {
+    if let Some(mods) = mods {
+        let _ = ctx.set_context_node(mods);
+        let id = value(
+            ctx,
+            "normalize-space(mods:recordInfo/mods:recordIdentifier[1])",
+        );
+        if !id.is_empty() {
+            return Some(id);
+        }
+    }
+    let objid = root.get_attribute("OBJID").unwrap_or_default();
+    (!objid.trim().is_empty()).then(|| objid.trim().to_string())
 }
 
 /// The primary MODS of a METS document as a standalone element (no Dublin Core, no
@@ -108,25 +152,7 @@ fn primary_mods_node(ctx: &mut Context) -> Option<Node> {
 
 fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRecord, MetsError> {
     let parsed = parse_source(bytes, limits)?;
-    let doc = &parsed.document;
-    let root = doc.get_root_element().ok_or(MetsError::NotMets {
-        found: "nothing".into(),
-    })?;
-    let ns = root
-        .get_namespace()
-        .map(|n| n.get_href())
-        .unwrap_or_default();
-    if root.get_name() != "mets" || ns != METS_NS {
-        return Err(MetsError::NotMets {
-            found: format!("{{{ns}}}{}", root.get_name()),
-        });
-    }
-    let mut ctx = Context::new(doc).map_err(|_| MetsError::NotMets {
-        found: "an unreadable document".into(),
-    })?;
-    for (prefix, href) in [("mets", METS_NS), ("mods", MODS_NS), ("xlink", XLINK_NS)] {
-        let _ = ctx.register_namespace(prefix, href);
-    }
+    let (root, mut ctx) = open(&parsed.document)?;
     let mods_node = primary_mods_node(&mut ctx);
 
     let mut record = MetsRecord {
@@ -147,15 +173,8 @@ fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRec
         record.parent_refs.push(key);
     }
 
+    record.local_id = local_id_in(&mut ctx, mods_node.as_ref(), &root);
     if let Some(mods) = &mods_node {
-        let _ = ctx.set_context_node(mods);
-        let id = value(
-            &ctx,
-            "normalize-space(mods:recordInfo/mods:recordIdentifier[1])",
-        );
-        if !id.is_empty() {
-            record.local_id = Some(id);
-        }
         let host = value(
             &ctx,
             "normalize-space(mods:relatedItem[@type='host']/mods:recordInfo/mods:recordIdentifier[1])",
@@ -181,12 +200,6 @@ fn read_with(bytes: &[u8], limits: ParseLimits, with_dc: bool) -> Result<MetsRec
         record.mods = Some(serialize_root(&standalone));
         if with_dc {
             record.dc = Some(crosswalk::mods_to_dc(standalone)?);
-        }
-    }
-    if record.local_id.is_none() {
-        let objid = root.get_attribute("OBJID").unwrap_or_default();
-        if !objid.trim().is_empty() {
-            record.local_id = Some(objid.trim().to_string());
         }
     }
     if record.title.is_none() {

@@ -6,6 +6,7 @@
 
 #![allow(unsafe_code)]
 
+pub mod alloc;
 pub mod encoding;
 pub mod node;
 pub mod parse;
