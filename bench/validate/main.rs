@@ -24,7 +24,9 @@ use vitrine::schematron::{CompileOptions, Schema};
 use vitrine::validation::mets_document;
 use vitrine::xml::ParseLimits;
 
-/// The allocator the `vitrine` binary uses, so that the figures are the binary's.
+/// The allocator the `vitrine` binary uses, so that the figures are the binary's; libxml2
+/// is switched to it in `main` as the binary does (unless `VITRINE_BENCH_LIBXML_LIBC` is
+/// set, to compare with the C library's allocator).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -93,6 +95,9 @@ fn measure<T>(items: &[T], min: Duration, mut f: impl FnMut(&T)) -> (f64, usize)
 }
 
 fn main() {
+    if std::env::var_os("VITRINE_BENCH_LIBXML_LIBC").is_none() {
+        vitrine::xml::alloc::use_mimalloc();
+    }
     let mut schema_path =
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/schematron/zvdd.sch"));
     let mut phase: Option<String> = None;

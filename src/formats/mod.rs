@@ -5,6 +5,7 @@
 pub mod crosswalk;
 pub mod document;
 pub mod mets;
+pub mod mets_scan;
 
 use std::fmt;
 

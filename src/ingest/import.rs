@@ -309,7 +309,10 @@ async fn refuse_collisions(
             .into_par_iter()
             .map(|path| {
                 let id = read_document(&path, limits.max_bytes).and_then(|bytes| {
-                    crate::formats::mets::local_id(&bytes, limits).map_err(|e| e.to_string())
+                    match crate::formats::mets_scan::local_id(&bytes, limits) {
+                        Some(id) => Ok((id, IdRead::Scanned)),
+                        None => full_local_id(&bytes, limits).map(|id| (id, IdRead::Parsed)),
+                    }
                 });
                 (path, id)
             })
@@ -322,6 +325,7 @@ async fn refuse_collisions(
             .map(|path| (path, Err(format!("could not be read: {e}"))))
             .collect()
     });
+    let ids = confirm_shared_ids(ids, limits);
     let mut by_id: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     let mut order = Vec::new();
     for (path, id) in ids {
@@ -357,6 +361,53 @@ async fn refuse_collisions(
         }
     }
     keep
+}
+
+/// How a file's local id was read in the first pass.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IdRead {
+    /// By the streaming scan, which does not check everything libxml2 checks.
+    Scanned,
+    /// By libxml2.
+    Parsed,
+}
+
+fn full_local_id(bytes: &[u8], limits: ParseLimits) -> Result<Option<String>, String> {
+    crate::formats::mets::local_id(bytes, limits).map_err(|e| e.to_string())
+}
+
+/// The ids of the first pass, with those that the streaming scan found shared by several
+/// files read again by libxml2: a file it refuses (malformed beyond what the scan sees)
+/// is reported for that and shares its id with no other file, as when every file was
+/// parsed.
+#[allow(clippy::type_complexity)]
+fn confirm_shared_ids(
+    ids: Vec<(PathBuf, Result<(Option<String>, IdRead), String>)>,
+    limits: ParseLimits,
+) -> Vec<(PathBuf, Result<Option<String>, String>)> {
+    let mut count: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (_, id) in &ids {
+        if let Ok((Some(id), _)) = id {
+            *count.entry(id.as_str()).or_default() += 1;
+        }
+    }
+    let shared: std::collections::HashSet<String> = count
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, _)| id.to_string())
+        .collect();
+    ids.into_iter()
+        .map(|(path, id)| {
+            let id = match id {
+                Ok((Some(id), IdRead::Scanned)) if shared.contains(&id) => {
+                    read_document(&path, limits.max_bytes)
+                        .and_then(|bytes| full_local_id(&bytes, limits))
+                }
+                other => other.map(|(id, _)| id),
+            };
+            (path, id)
+        })
+        .collect()
 }
 
 /// Prepares one file; a panic while preparing it refuses that file alone.
