@@ -6,7 +6,7 @@
 
 use crate::config::{
     BasicAuth, Config, ConfiguredSet, DomainConfig, DomainJobs, DomainOaiConfig, FormatSwitches,
-    Institution, ServerConfig,
+    Institution, ServerConfig, ValidatorJob,
 };
 use crate::domain::{DomainTree, DEFAULT_REPOSITORY_IDENTIFIER};
 use std::fmt;
@@ -266,7 +266,12 @@ fn domain_schema() -> toml::Table {
         record_identifier_source: text.clone(),
         presentation_url: text.clone(),
         reference_url: text,
-        jobs: DomainJobs::default(),
+        jobs: DomainJobs {
+            oai_output_validator: ValidatorJob {
+                rules: Some(vec![String::new()]),
+                ..ValidatorJob::default()
+            },
+        },
     };
     toml::Table::try_from(full).unwrap_or_default()
 }

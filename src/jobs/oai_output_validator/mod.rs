@@ -27,7 +27,7 @@ use crate::store::{
     RecordFailure, Store, ValidationTask,
 };
 use crate::validation::record::{validate_record, ValidationResult};
-use crate::validation::zvdd;
+use crate::validation::RuleSets;
 use anyhow::{bail, Context};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -35,7 +35,6 @@ use std::time::{Duration, Instant};
 
 mod report;
 
-pub use crate::validation::record::rule_set_version;
 pub use report::{InstanceReport, JobReport, RuleStats};
 
 /// The job's name in job lists.
@@ -107,7 +106,6 @@ pub async fn run(
     options: &Options,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> anyhow::Result<JobReport> {
-    zvdd().context("the ZVDD rules do not compile")?;
     let domain = tree.require(&options.domain)?.clone();
     let scope: Vec<i64> = tree.zmets_scope(domain.id);
     if scope.is_empty() {
@@ -118,6 +116,8 @@ pub async fn run(
             domain.name
         );
     }
+    // Every rule set of the scope compiles before anything is marked or validated.
+    let rule_sets = scope_rule_sets(&tree, &scope)?;
     let job = Job {
         store: store.as_ref(),
         tree,
@@ -125,6 +125,7 @@ pub async fn run(
         options,
         domain: &domain,
         scope: &scope,
+        rule_sets: &rule_sets,
         progress,
     };
     // One run per domain at a time, across every instance sharing the database.
@@ -134,6 +135,19 @@ pub async fn run(
         None if store.shares_work() => job.join().await,
         None => bail!("{JOB} is running on {} already", domain.name),
     }
+}
+
+/// The rule sets of each domain in scope, compiled: (domain id, its rule sets).
+fn scope_rule_sets(tree: &DomainTree, scope: &[i64]) -> anyhow::Result<Vec<(i64, RuleSets)>> {
+    scope
+        .iter()
+        .map(|id| {
+            let name = tree.by_id(*id).map_or("?", |d| d.name.as_str());
+            RuleSets::load(&tree.validation_rules(*id))
+                .map(|sets| (*id, sets))
+                .with_context(|| format!("domains.{name}.jobs.oai_output_validator.rules"))
+        })
+        .collect()
 }
 
 /// The name of the job's lock for a domain.
@@ -149,6 +163,7 @@ struct Job<'a> {
     options: &'a Options,
     domain: &'a Domain,
     scope: &'a [i64],
+    rule_sets: &'a [(i64, RuleSets)],
     progress: &'a (dyn Fn(u64, u64) + Sync),
 }
 
@@ -265,6 +280,10 @@ impl Job<'_> {
     ) -> anyhow::Result<()> {
         let store = self.store;
         report.before = store.validation_counts(self.scope).await?;
+        // Results of other rule sets (or other versions of them) are stale.
+        for (domain_id, sets) in self.rule_sets {
+            report.stale += store.mark_stale(*domain_id, sets.version()).await?;
+        }
         // Full: every record in scope. Incremental: the changed records are `undefined`
         // already; their parents and children join them.
         store.mark_undefined(self.scope, report.full).await?;
@@ -372,12 +391,17 @@ async fn summarize(store: &dyn Store, run_id: i64, report: &mut JobReport) -> an
     report.rules = rules
         .into_iter()
         .map(|r| {
+            let key = crate::validation::rule_sets::qualified_rule(&r.rule_set, &r.rule_id);
             let stats = RuleStats {
+                rule_set: r.rule_set,
+                rule_id: r.rule_id,
                 class: r.class,
+                role: r.role,
+                message: r.message,
                 occurrences: r.occurrences.max(0) as u64,
                 repaired: r.repaired.max(0) as u64,
             };
-            (r.rule_id, stats)
+            (key, stats)
         })
         .collect();
     report.repairs = repairs

@@ -9,12 +9,29 @@ use std::collections::BTreeMap;
 /// Findings and repairs of one rule over a run.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct RuleStats {
+    /// The rule set: `zvdd` (bundled) or another's name.
+    #[serde(default = "bundled")]
+    pub rule_set: String,
+    /// The rule id within its set.
+    #[serde(default)]
+    pub rule_id: String,
     /// error, warn or info.
     pub class: String,
+    /// The rule's `@role` as written, if any.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// One of its messages.
+    #[serde(default)]
+    pub message: String,
     /// Findings in the METS as stored.
     pub occurrences: u64,
     /// Of those, how many a repair fixed.
     pub repaired: u64,
+}
+
+/// The set of rules in reports stored before rule sets were named.
+fn bundled() -> String {
+    crate::domain::DEFAULT_RULE_SET.to_string()
 }
 
 /// What one instance did in a run.
@@ -55,6 +72,10 @@ pub struct JobReport {
     pub scope: Vec<String>,
     /// Whether every record was revalidated.
     pub full: bool,
+    /// Records whose stored results came from other rule sets (or other versions of
+    /// them) than their domain's now, validated again.
+    #[serde(default)]
+    pub stale: u64,
     /// `coordinator` (this instance ran the job) or `worker` (it joined a run another
     /// instance coordinates; the counts are its own).
     #[serde(default)]
@@ -90,7 +111,8 @@ pub struct JobReport {
     /// Earlier runs found still running at the start (dead), now marked killed.
     #[serde(default)]
     pub killed_runs: Vec<i64>,
-    /// Per rule: class, occurrences, repaired.
+    /// Per rule (a rule of the bundled set by its id, any other as `set:id`): rule set,
+    /// class, role, a message, occurrences, repaired.
     pub rules: BTreeMap<String, RuleStats>,
     /// Repairs applied per rule.
     pub repairs: BTreeMap<String, u64>,
