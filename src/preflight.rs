@@ -90,6 +90,39 @@ pub fn publishing_defaults(config: &Config, tree: &DomainTree) -> Vec<Problem> {
     problems
 }
 
+/// Every rule set the validator would run that cannot be read or compiled: per domain
+/// that sets `jobs.oai_output_validator.rules` (in the file or with `vitrine domain set`,
+/// whether or not it exists in the database yet), the first entry that fails, with its
+/// file and line. `vitrine serve` refuses to start with any; sub-domains inheriting a
+/// list are covered by the domain that sets it.
+pub fn rule_sets(config: &Config, tree: &DomainTree) -> Vec<Problem> {
+    let mut lists: Vec<(String, Vec<String>)> = tree
+        .all()
+        .iter()
+        .filter_map(|d| {
+            let rules = tree.config(d.id).jobs.oai_output_validator.rules?;
+            Some((d.name.to_string(), rules))
+        })
+        .collect();
+    for (name, domain) in &config.domains {
+        if tree.by_name(name).is_none() {
+            if let Some(rules) = &domain.jobs.oai_output_validator.rules {
+                lists.push((name.clone(), rules.clone()));
+            }
+        }
+    }
+    lists
+        .into_iter()
+        .filter_map(|(name, rules)| {
+            let e = crate::validation::RuleSets::load(&rules).err()?;
+            Some(Problem::new(
+                format!("domains.{name}.jobs.oai_output_validator.rules"),
+                e.to_string(),
+            ))
+        })
+        .collect()
+}
+
 /// Whether `admin_emails` is set on the domain or one of its ancestors.
 fn has_admin_emails(tree: &DomainTree, id: i64) -> bool {
     tree.lineage(id)
