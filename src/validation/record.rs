@@ -55,9 +55,12 @@ fn validate_with(rules: &RuleSets, doc: &Document) -> Vec<SetFindings> {
 
 /// The findings of every set with their set's name.
 fn tagged(found: &[SetFindings]) -> impl Iterator<Item = (&str, &Finding)> {
-    found
-        .iter()
-        .flat_map(|s| s.report.findings.iter().map(move |f| (s.rule_set.as_str(), f)))
+    found.iter().flat_map(|s| {
+        s.report
+            .findings
+            .iter()
+            .map(move |f| (s.rule_set.as_str(), f))
+    })
 }
 
 /// Repairs and validates one record (no database, any thread) with the rule sets of its

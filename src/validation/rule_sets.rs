@@ -173,9 +173,7 @@ fn name_of(entry: &str) -> Result<String, RuleSetError> {
         .filter(|s| !s.is_empty());
     match stem {
         Some(_) if !path.is_absolute() => Err(RuleSetError::NotAPath(entry.to_string())),
-        Some(stem) if stem == DEFAULT_RULE_SET => {
-            Err(RuleSetError::BundledName(entry.to_string()))
-        }
+        Some(stem) if stem == DEFAULT_RULE_SET => Err(RuleSetError::BundledName(entry.to_string())),
         Some(stem) => Ok(stem),
         None => Err(RuleSetError::NotAPath(entry.to_string())),
     }
@@ -263,7 +261,10 @@ mod tests {
         let sets = RuleSets::bundled().unwrap();
         assert_eq!(sets.sets().len(), 1);
         assert!(sets.sets()[0].is_bundled());
-        assert_eq!(sets.version(), format!("zvdd@{}", digest(ZVDD_RULES.as_bytes())));
+        assert_eq!(
+            sets.version(),
+            format!("zvdd@{}", digest(ZVDD_RULES.as_bytes()))
+        );
         assert_eq!(sets.version().len(), "zvdd@".len() + 12);
     }
 
@@ -318,7 +319,9 @@ mod tests {
             }
             other => panic!("{other}"),
         }
-        assert!(err.to_string().starts_with(&format!("rule set {broken}, line 4: ")));
+        assert!(err
+            .to_string()
+            .starts_with(&format!("rule set {broken}, line 4: ")));
     }
 
     #[test]

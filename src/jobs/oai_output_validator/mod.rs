@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 
 mod report;
 
+use report::summarize;
 pub use report::{InstanceReport, JobReport, RuleStats};
 
 /// The job's name in job lists.
@@ -370,45 +371,6 @@ async fn undefined(store: &dyn Store, scope: &[i64]) -> anyhow::Result<u64> {
         .copied()
         .unwrap_or(0)
         .max(0) as u64)
-}
-
-/// Fills a coordinator's report with what every instance stored: the run's counters,
-/// the instances, the errors, and the per-rule figures.
-async fn summarize(store: &dyn Store, run_id: i64, report: &mut JobReport) -> anyhow::Result<()> {
-    let run = store
-        .job_run(run_id)
-        .await?
-        .with_context(|| format!("job run {run_id} vanished"))?;
-    report.validated = run.validated.max(0) as u64;
-    let instances = store.job_run_instances(run_id).await?;
-    report.changed_meanwhile = instances
-        .iter()
-        .map(|i| i.changed_meanwhile.max(0) as u64)
-        .sum();
-    report.instances = instances.into_iter().map(InstanceReport::from).collect();
-    report.errors = store.job_run_errors(run_id).await?;
-    let (rules, repairs) = store.job_run_rules(run_id).await?;
-    report.rules = rules
-        .into_iter()
-        .map(|r| {
-            let key = crate::validation::rule_sets::qualified_rule(&r.rule_set, &r.rule_id);
-            let stats = RuleStats {
-                rule_set: r.rule_set,
-                rule_id: r.rule_id,
-                class: r.class,
-                role: r.role,
-                message: r.message,
-                occurrences: r.occurrences.max(0) as u64,
-                repaired: r.repaired.max(0) as u64,
-            };
-            (key, stats)
-        })
-        .collect();
-    report.repairs = repairs
-        .into_iter()
-        .map(|(rule, n)| (rule, n.max(0) as u64))
-        .collect();
-    Ok(())
 }
 
 /// What one instance did in a run.

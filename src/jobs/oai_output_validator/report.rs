@@ -2,7 +2,8 @@
 //! the run (JSON): counts before and after, timings, the instances and the rules.
 
 use crate::domain::InstanceRole;
-use crate::store::JobRunInstance;
+use crate::store::{JobRunInstance, Store};
+use anyhow::Context as _;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -131,4 +132,47 @@ impl JobReport {
     pub fn database_only_seconds(&self) -> f64 {
         (self.seconds - self.validate_seconds).max(0.0)
     }
+}
+
+/// Fills a coordinator's report with what every instance stored: the run's counters,
+/// the instances, the errors, and the per-rule figures.
+pub(super) async fn summarize(
+    store: &dyn Store,
+    run_id: i64,
+    report: &mut JobReport,
+) -> anyhow::Result<()> {
+    let run = store
+        .job_run(run_id)
+        .await?
+        .with_context(|| format!("job run {run_id} vanished"))?;
+    report.validated = run.validated.max(0) as u64;
+    let instances = store.job_run_instances(run_id).await?;
+    report.changed_meanwhile = instances
+        .iter()
+        .map(|i| i.changed_meanwhile.max(0) as u64)
+        .sum();
+    report.instances = instances.into_iter().map(InstanceReport::from).collect();
+    report.errors = store.job_run_errors(run_id).await?;
+    let (rules, repairs) = store.job_run_rules(run_id).await?;
+    report.rules = rules
+        .into_iter()
+        .map(|r| {
+            let key = crate::validation::rule_sets::qualified_rule(&r.rule_set, &r.rule_id);
+            let stats = RuleStats {
+                rule_set: r.rule_set,
+                rule_id: r.rule_id,
+                class: r.class,
+                role: r.role,
+                message: r.message,
+                occurrences: r.occurrences.max(0) as u64,
+                repaired: r.repaired.max(0) as u64,
+            };
+            (key, stats)
+        })
+        .collect();
+    report.repairs = repairs
+        .into_iter()
+        .map(|(rule, n)| (rule, n.max(0) as u64))
+        .collect();
+    Ok(())
 }

@@ -379,8 +379,7 @@ fn field(text: &str) -> String {
 }
 
 fn to_csv(data: &QaData) -> String {
-    let mut out =
-        String::from("class,role,rule_set,id,title,total,fixed,records,example_ids\r\n");
+    let mut out = String::from("class,role,rule_set,id,title,total,fixed,records,example_ids\r\n");
     for r in &data.rules {
         let examples: Vec<&str> = r.examples.iter().map(|e| e.local_id.as_str()).collect();
         let row = [
