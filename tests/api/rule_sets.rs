@@ -283,6 +283,7 @@ async fn the_qa_pages_show_a_foreign_rule_with_its_set_role_and_message() {
     let app = app_with_records().await;
     let dir = tempfile::tempdir().unwrap();
     let lib = lib_rules(dir.path(), "demo_mono_0001", "demo_mono_0003");
+    run_job(&app).await;
     set_rules(&app, &["zvdd", lib.to_str().unwrap()]).await;
     let report = run_job(&app).await;
     add_user(&app, "root", Role::Admin, None).await;
