@@ -1,12 +1,16 @@
 //! The OaiOutputValidator job (mode `zmets`): validates exactly the zmets harvesters
-//! receive — the stored METS after the ZVDD repairs — with the bundled rule set, and
-//! stores per record the zmods_validation state, every finding (and whether a repair
-//! fixed it), every repair, and the zmets/zmods renderings (SPEC §5).
+//! receive — the stored METS after the ZVDD repairs — with each domain's rule sets
+//! (`jobs.oai_output_validator.rules`: the bundled one, others beside or instead of it),
+//! and stores per record the zmods_validation state, every finding with its rule set
+//! (and whether a repair fixed it), every repair, and the zmets/zmods renderings
+//! (SPEC §5).
 //!
 //! Scope: the domain it is started on and every descendant with `oai.formats.zmets.on`.
-//! A first run (or `--full`) sets every record in scope to `undefined`; later runs take
-//! the records whose METS or release changed since (they are `undefined` already) plus
-//! their parents and children. Results are stored in batches; a record is only updated
+//! Every rule set of the scope is compiled before anything is marked; one that cannot
+//! run fails the run. A first run (or `--full`) sets every record in scope to
+//! `undefined`; later runs take the records whose METS or release changed since (they
+//! are `undefined` already) plus their parents and children, and the records whose
+//! result was stored under another rule-set version than their domain's now (stale). Results are stored in batches; a record is only updated
 //! if it did not change while it was validated, so a run can be stopped or killed at any
 //! point and the next run picks up what is left. A run found still `running` by the next
 //! one is dead and is marked `killed`.
