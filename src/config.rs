@@ -11,7 +11,7 @@ use std::path::Path;
 
 pub use crate::domain::settings::{
     BasicAuth, ConfiguredSet, DomainConfig, DomainJobs, DomainOaiConfig, FormatSwitches,
-    Institution, JobSchedule, Switch,
+    Institution, Switch, ValidatorJob,
 };
 use crate::domain::{Domain, DomainSetting};
 
@@ -352,6 +352,10 @@ impl DomainConfig {
                 "jobs.oai_output_validator.schedule {cron:?} is not a 6-field cron expression \
                  (seconds minutes hours day-of-month month day-of-week, UTC)"
             );
+        }
+        if let Some(rules) = &self.jobs.oai_output_validator.rules {
+            crate::validation::rule_sets::check_entries(rules)
+                .context("jobs.oai_output_validator.rules")?;
         }
         for set in &self.sets {
             crate::domain::SetSpec::parse(&set.spec)

@@ -6,7 +6,7 @@
 
 use crate::config::{
     BasicAuth, Config, ConfiguredSet, DomainConfig, DomainJobs, DomainOaiConfig, FormatSwitches,
-    Institution, ServerConfig,
+    Institution, ServerConfig, ValidatorJob,
 };
 use crate::domain::{DomainTree, DEFAULT_REPOSITORY_IDENTIFIER};
 use std::fmt;
@@ -88,6 +88,39 @@ pub fn publishing_defaults(config: &Config, tree: &DomainTree) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Every rule set the validator would run that cannot be read or compiled: per domain
+/// that sets `jobs.oai_output_validator.rules` (in the file or with `vitrine domain set`,
+/// whether or not it exists in the database yet), the first entry that fails, with its
+/// file and line. `vitrine serve` refuses to start with any; sub-domains inheriting a
+/// list are covered by the domain that sets it.
+pub fn rule_sets(config: &Config, tree: &DomainTree) -> Vec<Problem> {
+    let mut lists: Vec<(String, Vec<String>)> = tree
+        .all()
+        .iter()
+        .filter_map(|d| {
+            let rules = tree.config(d.id).jobs.oai_output_validator.rules?;
+            Some((d.name.to_string(), rules))
+        })
+        .collect();
+    for (name, domain) in &config.domains {
+        if tree.by_name(name).is_none() {
+            if let Some(rules) = &domain.jobs.oai_output_validator.rules {
+                lists.push((name.clone(), rules.clone()));
+            }
+        }
+    }
+    lists
+        .into_iter()
+        .filter_map(|(name, rules)| {
+            let e = crate::validation::RuleSets::load(&rules).err()?;
+            Some(Problem::new(
+                format!("domains.{name}.jobs.oai_output_validator.rules"),
+                e.to_string(),
+            ))
+        })
+        .collect()
 }
 
 /// Whether `admin_emails` is set on the domain or one of its ancestors.
@@ -266,7 +299,12 @@ fn domain_schema() -> toml::Table {
         record_identifier_source: text.clone(),
         presentation_url: text.clone(),
         reference_url: text,
-        jobs: DomainJobs::default(),
+        jobs: DomainJobs {
+            oai_output_validator: ValidatorJob {
+                rules: Some(vec![String::new()]),
+                ..ValidatorJob::default()
+            },
+        },
     };
     toml::Table::try_from(full).unwrap_or_default()
 }

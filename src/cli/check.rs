@@ -1,6 +1,7 @@
 //! `vitrine check-config`: every problem of an installation at once — settings harvesters
 //! would keep while still at their defaults, unknown keys, invalid values, settings stored
-//! with `domain set` that no longer fit, an unreachable database. Exit 1 if any.
+//! with `domain set` that no longer fit, rule sets that do not compile, an unreachable
+//! database. Exit 1 if any.
 
 use super::{Context, Run};
 use crate::config::Config;
@@ -88,6 +89,7 @@ async fn problems(context: &Context) -> Vec<Problem> {
             }
         }
     }
+    problems.extend(preflight::rule_sets(&config, &tree));
     problems.extend(preflight::publishing_defaults(&config, &tree));
     store.close().await;
     problems

@@ -98,9 +98,15 @@ impl Run for DomainArgs {
             DomainCommand::Set { dname, key, value } => {
                 let domain = tree.require(&dname)?;
                 // Refuse what would not load: unknown key, wrong type, invalid value.
-                tree.config(domain.id)
+                let changed = tree
+                    .config(domain.id)
                     .with_setting(&key, &value)
                     .with_context(|| format!("domain {dname}"))?;
+                // A rule set the validator could not run is refused before it is stored.
+                if let Some(rules) = &changed.jobs.oai_output_validator.rules {
+                    crate::validation::RuleSets::load(rules)
+                        .with_context(|| format!("domain {dname}: {key}"))?;
+                }
                 store
                     .set_domain_setting(domain.id, &key, Some(&value))
                     .await?;

@@ -210,6 +210,12 @@ fn print_report(report: &JobReport) {
     for id in &report.killed_runs {
         println!("run {id} was found dead and is marked killed");
     }
+    if report.stale > 0 {
+        println!(
+            "{} validated with other rule sets before: validated again",
+            crate::validation::text::count(report.stale as usize, "record")
+        );
+    }
     println!("state        before    after");
     for state in ValidationState::ALL.iter().map(|s| s.as_str()) {
         println!(

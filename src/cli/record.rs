@@ -220,7 +220,7 @@ fn print_finding(f: &StoredFinding) {
     println!(
         "  {:<5} [{}] {}{}",
         f.class,
-        f.rule_id,
+        crate::validation::rule_sets::qualified_rule(&f.rule_set, &f.rule_id),
         f.message,
         if f.repaired { "  (repaired)" } else { "" }
     );
@@ -236,7 +236,8 @@ fn to_json(dname: &str, status: &RecordStatus, d: &RecordDiagnostics) -> serde_j
             .filter(|f| f.stage == stage)
             .map(|f| {
                 json!({
-                    "rule": f.rule_id, "class": f.class, "message": f.message,
+                    "rule": f.rule_id, "rule_set": f.rule_set, "class": f.class,
+                    "role": f.role, "message": f.message,
                     "location": f.location, "repaired": f.repaired,
                 })
             })

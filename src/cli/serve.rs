@@ -23,7 +23,23 @@ impl Run for Serve {
         let bind = self
             .bind
             .unwrap_or_else(|| opened.config.server.bind.clone());
-        let defaults = preflight::publishing_defaults(&opened.config, &opened.tree().await?);
+        let tree = opened.tree().await?;
+        // Every rule set compiles before anything is served or scheduled.
+        let broken = preflight::rule_sets(&opened.config, &tree);
+        if !broken.is_empty() {
+            for problem in &broken {
+                eprintln!("{problem}");
+            }
+            bail!(
+                "refusing to start: {} of the validator cannot be run (see above)",
+                if broken.len() == 1 {
+                    "a rule set"
+                } else {
+                    "rule sets"
+                }
+            );
+        }
+        let defaults = preflight::publishing_defaults(&opened.config, &tree);
         if !defaults.is_empty() {
             if !preflight::is_loopback(&bind) {
                 for problem in &defaults {

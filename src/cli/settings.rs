@@ -94,6 +94,17 @@ fn inherited(tree: &DomainTree, domain: &Domain, key: &str) -> (String, String) 
             quote(tree.repository_name(domain.id)),
             "default (the domain's title)".into(),
         ),
+        "jobs.oai_output_validator.rules" => (
+            toml::Value::Array(
+                tree.validation_rules(domain.id)
+                    .into_iter()
+                    .map(toml::Value::String)
+                    .collect(),
+            )
+            .to_string(),
+            from_ancestor(&|c| c.jobs.oai_output_validator.rules.is_some())
+                .unwrap_or_else(|| "default".into()),
+        ),
         _ => ("(not set)".into(), "default".into()),
     }
 }

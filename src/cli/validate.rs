@@ -22,7 +22,10 @@ Exit codes (Goobi script-step conventions):
   98  a transient failure (storage full writing --out): run the step again later"
 )]
 pub struct Validate {
-    /// ISO Schematron file(s) to use instead of the bundled ZVDD rules.
+    /// ISO Schematron file(s) to use instead of the bundled ZVDD rules; `zvdd` names the
+    /// bundled rules, so that `--rules zvdd --rules FILE` validates as a domain with
+    /// `rules = ["zvdd", "FILE"]` does (findings of every set; invalid when any set
+    /// reports an error).
     #[arg(long = "rules")]
     rules: Vec<PathBuf>,
     /// Phase to run (default: the schema's default phase).
@@ -185,21 +188,24 @@ impl Validate {
             phase: self.phase.clone(),
             ..CompileOptions::default()
         };
-        if self.rules.is_empty() {
+        let bundled = || {
             let compiled = match self.phase {
                 None => crate::validation::zvdd().cloned(),
                 Some(_) => Schema::compile(crate::validation::ZVDD_RULES.as_bytes(), &options),
             };
-            return match compiled {
-                Ok(schema) => Some(vec![schema]),
-                Err(e) => {
-                    eprintln!("error: the ZVDD rules do not compile: {e}");
-                    None
-                }
-            };
+            compiled
+                .map_err(|e| eprintln!("error: the ZVDD rules do not compile: {e}"))
+                .ok()
+        };
+        if self.rules.is_empty() {
+            return bundled().map(|schema| vec![schema]);
         }
         let mut out = Vec::new();
         for path in &self.rules {
+            if path.as_os_str() == crate::domain::DEFAULT_RULE_SET {
+                out.push(bundled()?);
+                continue;
+            }
             match Schema::compile_file(path, &options) {
                 Ok(schema) => out.push(schema),
                 Err(e) => {

@@ -20,7 +20,7 @@ pub use set_spec::SetSpec;
 pub use states::{InstanceRole, JobPhase, JobStatus, ValidationState};
 pub use tree::{
     Domain, DomainSetting, DomainTree, UnknownDomain, DEFAULT_PAGE_SIZE,
-    DEFAULT_REPOSITORY_IDENTIFIER,
+    DEFAULT_REPOSITORY_IDENTIFIER, DEFAULT_RULE_SET,
 };
 pub use validation::{StoredFinding, StoredRepair, ValidationOutcome, ValidationTask};
 

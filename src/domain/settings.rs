@@ -40,21 +40,27 @@ pub struct DomainConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DomainJobs {
     /// `[domains.DNAME.jobs.oai_output_validator]`
-    pub oai_output_validator: JobSchedule,
+    pub oai_output_validator: ValidatorJob,
 }
 
-/// When a job runs.
+/// `[domains.DNAME.jobs.oai_output_validator]`: when the validator runs and with which
+/// Schematron rule sets.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct JobSchedule {
+pub struct ValidatorJob {
     /// 6-field cron expression (seconds first), UTC; empty: never.
     pub schedule: String,
+    /// The rule sets the domain's records are validated with, in order: `"zvdd"` for the
+    /// bundled rule set, any other entry is the path of an ISO Schematron file. Unset:
+    /// inherited from the parent domain, and `["zvdd"]` at the root.
+    pub rules: Option<Vec<String>>,
 }
 
-impl Default for JobSchedule {
+impl Default for ValidatorJob {
     fn default() -> Self {
-        JobSchedule {
+        ValidatorJob {
             schedule: "0 0 2 * * *".into(),
+            rules: None,
         }
     }
 }

@@ -24,6 +24,10 @@ pub struct Domain {
 pub const DEFAULT_REPOSITORY_IDENTIFIER: &str = "vitrine.localhost";
 /// Default page size of list responses.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The name of the bundled rule set (`schematron/zvdd.sch`) in
+/// `jobs.oai_output_validator.rules`, and the rule set a domain validates with when none
+/// is configured.
+pub const DEFAULT_RULE_SET: &str = "zvdd";
 
 /// The one answer to a name that names no domain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -245,6 +249,13 @@ impl DomainTree {
             .unwrap_or_default()
     }
 
+    /// The rule sets the validator runs on the domain's records
+    /// (`jobs.oai_output_validator.rules`, inherited; `["zvdd"]` when set nowhere).
+    pub fn validation_rules(&self, id: i64) -> Vec<String> {
+        self.inherited(id, |c| c.jobs.oai_output_validator.rules.clone())
+            .unwrap_or_else(|| vec![DEFAULT_RULE_SET.to_string()])
+    }
+
     /// Records per list response.
     pub fn page_size(&self, id: i64) -> u32 {
         self.inherited(id, |c| c.page_size)
@@ -292,10 +303,10 @@ mod tests {
              [[sets]]\nspec = \"hist\"\nname = \"Geschichte\"\nclassifications = [\"Geschichte\"]\n",
         )
         .unwrap();
-        let vd = DomainConfig {
-            page_size: Some(7),
-            ..DomainConfig::default()
-        };
+        let vd: DomainConfig = toml::from_str(
+            "page_size = 7\n[jobs.oai_output_validator]\nrules = [\"/etc/ddb.sch\"]\n",
+        )
+        .unwrap();
         let domains = vec![
             d(1, "ulb", None),
             d(2, "zd", Some(1)),
@@ -315,6 +326,14 @@ mod tests {
         assert_eq!(t.subtree(2), vec![2, 3]);
         assert_eq!(t.scope(1), None);
         assert_eq!(t.scope(2), Some(vec![2, 3]));
+    }
+
+    #[test]
+    fn rule_sets_are_inherited_and_default_to_the_bundled_one() {
+        let t = tree();
+        assert_eq!(t.validation_rules(1), vec!["zvdd".to_string()]);
+        assert_eq!(t.validation_rules(3), vec!["zvdd".to_string()]);
+        assert_eq!(t.validation_rules(4), vec!["/etc/ddb.sch".to_string()]);
     }
 
     #[test]

@@ -25,10 +25,15 @@ pub struct ValidationTask {
 pub struct StoredFinding {
     /// `before` (in the METS as stored) or `after` (only in the repaired zmets).
     pub stage: String,
+    /// The rule set that reported it: `zvdd` (the bundled one) or the name of another
+    /// (its file name without `.sch`).
+    pub rule_set: String,
     /// Rule id.
     pub rule_id: String,
     /// `error`, `warn` or `info`.
     pub class: String,
+    /// The rule's `@role` as written (`fatal`, `warn`, …), if it has one.
+    pub role: Option<String>,
     /// Message.
     pub message: String,
     /// XPath of the node.
@@ -61,7 +66,7 @@ pub struct ValidationOutcome {
     pub state: super::ValidationState,
     /// Classes and rule ids that decided the state.
     pub reason: String,
-    /// Rule set version.
+    /// The version of the rule sets it was validated with (`zvdd@1a2b3c4d5e6f+…`).
     pub rule_set_version: String,
     /// Every finding.
     pub findings: Vec<StoredFinding>,

@@ -86,6 +86,10 @@ fn write_findings(
         if with_repaired {
             el.push_attribute(("repaired", if f.repaired { "true" } else { "false" }));
         }
+        el.push_attribute(("ruleSet", f.rule_set.as_str()));
+        if let Some(role) = &f.role {
+            el.push_attribute(("role", role.as_str()));
+        }
         let _ = w.write_event(Event::Start(el));
         let text = crate::xml::text::strip_illegal_str(&f.message);
         let _ = w.write_event(Event::Text(BytesText::new(&text)));

@@ -167,10 +167,16 @@ pub struct Participant {
 /// Per rule over a run: findings in the METS as stored, and how many a repair fixed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleCount {
+    /// The rule set: `zvdd` (bundled) or another's name.
+    pub rule_set: String,
     /// Rule id.
     pub rule_id: String,
     /// error, warn or info.
     pub class: String,
+    /// The rule's `@role` as written, if any.
+    pub role: Option<String>,
+    /// One of its messages (the first in text order).
+    pub message: String,
     /// Findings.
     pub occurrences: i64,
     /// Of those, repaired.
@@ -448,11 +454,13 @@ impl JobRunStore for SqlStore {
         run_id: i64,
     ) -> Result<(Vec<RuleCount>, BTreeMap<String, i64>), StoreError> {
         let findings = sqlx::query(
-            "SELECT f.rule_id AS rule_id, MIN(f.class) AS class, COUNT(*) AS n, \
+            "SELECT f.rule_set AS rule_set, f.rule_id AS rule_id, MIN(f.class) AS class, \
+             MIN(f.role) AS role, MIN(f.message) AS message, COUNT(*) AS n, \
              CAST(SUM(f.repaired) AS BIGINT) AS repaired \
              FROM finding f JOIN record r ON r.id = f.record_id \
              JOIN job_run_instance i ON i.id = r.validated_by \
-             WHERE i.run_id = $1 AND f.stage = 'before' GROUP BY f.rule_id ORDER BY f.rule_id",
+             WHERE i.run_id = $1 AND f.stage = 'before' GROUP BY f.rule_set, f.rule_id \
+             ORDER BY f.rule_set, f.rule_id",
         )
         .bind(run_id)
         .fetch_all(&self.pool)
@@ -460,8 +468,11 @@ impl JobRunStore for SqlStore {
         .iter()
         .map(|row| {
             Ok(RuleCount {
+                rule_set: row.try_get("rule_set")?,
                 rule_id: row.try_get("rule_id")?,
                 class: row.try_get("class")?,
+                role: row.try_get("role")?,
+                message: row.try_get("message")?,
                 occurrences: row.try_get("n")?,
                 repaired: row.try_get("repaired")?,
             })

@@ -27,10 +27,16 @@ pub struct StateCount {
 /// One rule over the domains asked for, as the last runs left them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleStat {
+    /// The rule set: `zvdd` (bundled) or another's name.
+    pub rule_set: String,
     /// Rule id.
     pub rule_id: String,
     /// error, warn or info.
     pub class: String,
+    /// The rule's `@role` as written, if any.
+    pub role: Option<String>,
+    /// One of its messages (the first in text order).
+    pub message: String,
     /// Findings in the METS as stored.
     pub findings: i64,
     /// Of those, fixed by a repair of the zmets.
@@ -42,6 +48,8 @@ pub struct RuleStat {
 /// A record a rule fires on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleExample {
+    /// The rule set.
+    pub rule_set: String,
     /// Rule id.
     pub rule_id: String,
     /// The record's state.
@@ -131,7 +139,7 @@ pub trait QaStore: Send + Sync {
         domain_ids: &[i64],
         state: Option<&str>,
     ) -> Result<Vec<RuleStat>, StoreError>;
-    /// The kept examples of some rules.
+    /// The kept examples of the rules with these ids (of any rule set).
     async fn qa_rule_examples(
         &self,
         domain_ids: &[i64],
@@ -179,27 +187,31 @@ impl QaStore for SqlStore {
             format!("DELETE FROM qa_rule_example WHERE {}", scope("domain_id")),
             format!(
                 "INSERT INTO qa_rule_stat \
-                 (domain_id, state, rule_id, class, findings, fixed, records, run_id) \
-                 SELECT r.domain_id, r.zmods_validation, f.rule_id, MIN(f.class), COUNT(*), \
-                 CAST(SUM(f.repaired) AS BIGINT), COUNT(DISTINCT r.id), {run} \
+                 (domain_id, state, rule_set, rule_id, class, role, message, findings, fixed, \
+                 records, run_id) \
+                 SELECT r.domain_id, r.zmods_validation, f.rule_set, f.rule_id, MIN(f.class), \
+                 MIN(f.role), MIN(f.message), COUNT(*), CAST(SUM(f.repaired) AS BIGINT), \
+                 COUNT(DISTINCT r.id), {run} \
                  FROM finding f JOIN record r ON r.id = f.record_id \
                  WHERE f.stage = 'before' AND r.deleted = 0 AND {} \
-                 GROUP BY r.domain_id, r.zmods_validation, f.rule_id",
+                 GROUP BY r.domain_id, r.zmods_validation, f.rule_set, f.rule_id",
                 scope("r.domain_id")
             ),
             // Up to three repaired and three unrepaired records per domain, state and rule.
             format!(
                 "INSERT INTO qa_rule_example \
-                 (domain_id, state, rule_id, record_id, local_id, repaired) \
-                 SELECT domain_id, state, rule_id, record_id, local_id, repaired FROM ( \
+                 (domain_id, state, rule_set, rule_id, record_id, local_id, repaired) \
+                 SELECT domain_id, state, rule_set, rule_id, record_id, local_id, repaired FROM ( \
                    SELECT x.*, ROW_NUMBER() OVER ( \
-                     PARTITION BY domain_id, state, rule_id, repaired ORDER BY record_id) AS n \
+                     PARTITION BY domain_id, state, rule_set, rule_id, repaired \
+                     ORDER BY record_id) AS n \
                    FROM (SELECT r.domain_id AS domain_id, r.zmods_validation AS state, \
-                         f.rule_id AS rule_id, r.id AS record_id, r.local_id AS local_id, \
-                         MIN(f.repaired) AS repaired \
+                         f.rule_set AS rule_set, f.rule_id AS rule_id, r.id AS record_id, \
+                         r.local_id AS local_id, MIN(f.repaired) AS repaired \
                          FROM finding f JOIN record r ON r.id = f.record_id \
                          WHERE f.stage = 'before' AND r.deleted = 0 AND {} \
-                         GROUP BY r.domain_id, r.zmods_validation, f.rule_id, r.id, r.local_id \
+                         GROUP BY r.domain_id, r.zmods_validation, f.rule_set, f.rule_id, r.id, \
+                         r.local_id \
                    ) x \
                  ) y WHERE n <= 3",
                 scope("r.domain_id")
@@ -303,9 +315,11 @@ impl QaStore for SqlStore {
             String::new()
         };
         let sql = format!(
-            "SELECT rule_id, MIN(class) AS class, CAST(SUM(findings) AS BIGINT) AS findings, \
+            "SELECT rule_set, rule_id, MIN(class) AS class, MIN(role) AS role, \
+             MIN(message) AS message, CAST(SUM(findings) AS BIGINT) AS findings, \
              CAST(SUM(fixed) AS BIGINT) AS fixed, CAST(SUM(records) AS BIGINT) AS records \
-             FROM qa_rule_stat WHERE {}{state_clause} GROUP BY rule_id ORDER BY rule_id",
+             FROM qa_rule_stat WHERE {}{state_clause} GROUP BY rule_set, rule_id \
+             ORDER BY rule_set <> 'zvdd', rule_set, rule_id",
             in_list("domain_id", domain_ids, 1)
         );
         let mut q = scoped(sql, domain_ids);
@@ -317,8 +331,11 @@ impl QaStore for SqlStore {
             .iter()
             .map(|row| {
                 Ok(RuleStat {
+                    rule_set: row.try_get("rule_set")?,
                     rule_id: row.try_get("rule_id")?,
                     class: row.try_get("class")?,
+                    role: row.try_get("role")?,
+                    message: row.try_get("message")?,
                     findings: row.try_get("findings")?,
                     fixed: row.try_get("fixed")?,
                     records: row.try_get("records")?,
@@ -346,8 +363,9 @@ impl QaStore for SqlStore {
             String::new()
         };
         let sql = format!(
-            "SELECT rule_id, state, record_id, domain_id, local_id, repaired FROM qa_rule_example \
-             WHERE {} AND rule_id IN ({}){state_clause} ORDER BY rule_id, repaired, record_id",
+            "SELECT rule_set, rule_id, state, record_id, domain_id, local_id, repaired \
+             FROM qa_rule_example WHERE {} AND rule_id IN ({}){state_clause} \
+             ORDER BY rule_set, rule_id, repaired, record_id",
             in_list("domain_id", domain_ids, 1),
             rules.join(", ")
         );
@@ -363,6 +381,7 @@ impl QaStore for SqlStore {
             .iter()
             .map(|row| {
                 Ok(RuleExample {
+                    rule_set: row.try_get("rule_set")?,
                     rule_id: row.try_get("rule_id")?,
                     state: row.try_get("state")?,
                     record_id: row.try_get("record_id")?,

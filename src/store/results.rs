@@ -272,7 +272,7 @@ async fn insert_findings(
     conn: &mut AnyConnection,
     stored: &[Stored<'_>],
 ) -> Result<(), StoreError> {
-    const WIDTH: usize = 7;
+    const WIDTH: usize = 9;
     let rows: Vec<_> = stored
         .iter()
         .flat_map(|s| {
@@ -285,7 +285,8 @@ async fn insert_findings(
         .collect();
     for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
         let sql = format!(
-            "INSERT INTO finding (record_id, stage, rule_id, class, message, location, repaired) \
+            "INSERT INTO finding \
+             (record_id, stage, rule_set, rule_id, class, role, message, location, repaired) \
              VALUES {}",
             placeholders(chunk.len(), WIDTH, 1)
         );
@@ -294,8 +295,10 @@ async fn insert_findings(
             q = q
                 .bind(*id)
                 .bind(&f.stage)
+                .bind(&f.rule_set)
                 .bind(&f.rule_id)
                 .bind(&f.class)
+                .bind(&f.role)
                 .bind(&f.message)
                 .bind(&f.location)
                 .bind(f.repaired as i64);

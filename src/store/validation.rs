@@ -59,6 +59,10 @@ pub trait ValidationStore: Send + Sync {
     /// children of those that became `undefined` by a change whose relatives no run has
     /// marked yet (the incremental scope). Returns how many changed.
     async fn mark_undefined(&self, domain_ids: &[i64], all: bool) -> Result<u64, StoreError>;
+    /// Sets the validated records of a domain whose results were stored under another
+    /// rule set version than `version` (other rule sets, or other versions of them) to
+    /// `undefined`: they are stale. Returns how many changed.
+    async fn mark_stale(&self, domain_id: i64, version: &str) -> Result<u64, StoreError>;
     /// The stored findings of a record.
     async fn findings(&self, record_id: i64) -> Result<Vec<StoredFinding>, StoreError>;
     /// Diagnostics of several records (in no particular order).
@@ -143,11 +147,28 @@ impl ValidationStore for SqlStore {
         Ok(changed)
     }
 
+    async fn mark_stale(&self, domain_id: i64, version: &str) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query(
+            "UPDATE record SET zmods_validation = 'undefined' \
+             WHERE domain_id = $1 AND deleted = 0 AND zmods_validation <> 'undefined' \
+             AND (rule_set_version IS NULL OR rule_set_version <> $2)",
+        )
+        .bind(domain_id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(changed)
+    }
+
     /// The stored findings of a record.
     async fn findings(&self, record_id: i64) -> Result<Vec<StoredFinding>, StoreError> {
         let rows = sqlx::query(
-            "SELECT stage, rule_id, class, message, location, repaired FROM finding \
-             WHERE record_id = $1 ORDER BY rule_id, location",
+            "SELECT stage, rule_set, rule_id, class, role, message, location, repaired \
+             FROM finding WHERE record_id = $1 ORDER BY rule_set <> 'zvdd', rule_set, rule_id, \
+             location",
         )
         .bind(record_id)
         .fetch_all(&self.pool)
@@ -156,8 +177,10 @@ impl ValidationStore for SqlStore {
             .map(|row| {
                 Ok(StoredFinding {
                     stage: row.try_get("stage")?,
+                    rule_set: row.try_get("rule_set")?,
                     rule_id: row.try_get("rule_id")?,
                     class: row.try_get("class")?,
+                    role: row.try_get("role")?,
                     message: row.try_get("message")?,
                     location: row.try_get("location")?,
                     repaired: row.try_get::<i64, _>("repaired")? != 0,

@@ -1,12 +1,16 @@
 //! ZVDD validation of METS documents with the Schematron engine: the bundled rule set
-//! (`schematron/zvdd.sch`), compiled once, and validation of files as `vitrine validate`
-//! and Goobi script steps use it (METS files, or OAI-PMH GetRecord responses holding one).
+//! (`schematron/zvdd.sch`), compiled once, the other rule sets a domain may validate
+//! with beside or instead of it ([`rule_sets`]), and validation of files as `vitrine
+//! validate` and Goobi script steps use it (METS files, or OAI-PMH GetRecord responses
+//! holding one).
 
 pub mod location;
 pub mod record;
+pub mod rule_sets;
 mod rules;
 pub mod text;
 
+pub use rule_sets::{RuleSet, RuleSetError, RuleSets};
 pub use rules::{rule_info, RuleInfo};
 
 use crate::schematron::{self, CompileError, CompileOptions, Report, Schema};

@@ -4,24 +4,15 @@
 //! record; anything else that needs one record's verdict (diagnostics, a synchronous
 //! check) calls the same function.
 
-use super::{mets_document, zvdd, ZVDD_RULES};
+use super::mets_document;
+use super::rule_sets::{qualified_rule, RuleSets};
 use crate::domain::{
     DomainTree, StoredFinding, StoredRepair, ValidationOutcome, ValidationState, ValidationTask,
 };
 use crate::repair::{repair_in_place, serialize, RepairContext};
-use crate::schematron::{Class, Finding, Verdict};
+use crate::schematron::{Class, Finding, Report, Verdict};
 use anyhow::Context as _;
-use std::sync::OnceLock;
-
-/// The version of the bundled rule set: the first 12 hex digits of its SHA-256.
-pub fn rule_set_version() -> &'static str {
-    static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(ZVDD_RULES.as_bytes());
-        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
-    })
-}
+use libxml::tree::Document;
 
 /// The outcome of validating one record, with its zmets/zmods renderings.
 #[derive(Debug, Clone)]
@@ -43,13 +34,51 @@ fn state_of(verdict: Verdict) -> ValidationState {
     }
 }
 
-/// Repairs and validates one record (no database, any thread).
+/// One rule set's findings on one document.
+#[derive(Clone)]
+struct SetFindings {
+    rule_set: String,
+    report: Report,
+}
+
+/// Every rule set's findings on `doc`, in the configured order.
+fn validate_with(rules: &RuleSets, doc: &Document) -> Vec<SetFindings> {
+    rules
+        .sets()
+        .iter()
+        .map(|set| SetFindings {
+            rule_set: set.name.clone(),
+            report: set.schema.validate(doc),
+        })
+        .collect()
+}
+
+/// The findings of every set with their set's name.
+fn tagged(found: &[SetFindings]) -> impl Iterator<Item = (&str, &Finding)> {
+    found.iter().flat_map(|s| {
+        s.report
+            .findings
+            .iter()
+            .map(move |f| (s.rule_set.as_str(), f))
+    })
+}
+
+/// Repairs and validates one record (no database, any thread) with the rule sets of its
+/// domain (`jobs.oai_output_validator.rules`): its state is `invalid` when any set
+/// reports an error-class finding (role `fatal` or `error`), `valid_warn` when the sets
+/// report only warn- or info-class ones, `valid` when none reports anything.
 pub fn validate_record(
     task: &ValidationTask,
     tree: &DomainTree,
     public_url: &str,
 ) -> anyhow::Result<ValidationResult> {
-    let schema = zvdd().context("the ZVDD rules do not compile")?;
+    let rules = RuleSets::load(&tree.validation_rules(task.domain_id)).with_context(|| {
+        format!(
+            "the rule sets of domain {} do not load",
+            tree.by_id(task.domain_id)
+                .map_or_else(|| task.domain_id.to_string(), |d| d.name.to_string())
+        )
+    })?;
     let domain_config = tree.config(task.domain_id);
     let endpoint = format!(
         "{}{}",
@@ -75,7 +104,7 @@ pub fn validate_record(
     // harvesters receive; without repairs the zmets is the stored METS itself, and its
     // findings are those just found.
     let doc = mets_document(&task.mets, Default::default())?;
-    let before = schema.validate(&doc);
+    let before = validate_with(&rules, &doc);
     let (repairs, mut doc) = repair_in_place(doc, &context).context("repair failed")?;
     // Without repairs zmods is the MODS stored with the METS (`zmods: None`).
     let (after, repaired) = if repairs.is_empty() {
@@ -88,36 +117,34 @@ pub fn validate_record(
             .ok()
             .flatten()
             .map(String::into_bytes);
-        (schema.validate(&reparsed), Some((zmets, zmods)))
+        (validate_with(&rules, &reparsed), Some((zmets, zmods)))
     };
-    let same = |a: &Finding, b: &Finding| a.rule_id == b.rule_id && a.location == b.location;
-    let stored = |f: &Finding, stage: &str, repaired: bool| StoredFinding {
+    let same = |(sa, a): (&str, &Finding), (sb, b): (&str, &Finding)| {
+        sa == sb && a.rule_id == b.rule_id && a.location == b.location
+    };
+    let stored = |(set, f): (&str, &Finding), stage: &str, repaired: bool| StoredFinding {
         stage: stage.to_string(),
+        rule_set: set.to_string(),
         rule_id: f.rule_id.to_string(),
         class: f.class.as_str().to_string(),
+        role: f.role.as_deref().map(str::to_string),
         message: f.message.clone(),
         location: f.location.clone(),
         repaired,
     };
-    let mut findings: Vec<StoredFinding> = before
-        .findings
-        .iter()
-        .map(|f| stored(f, "before", !after.findings.iter().any(|a| same(a, f))))
+    let mut findings: Vec<StoredFinding> = tagged(&before)
+        .map(|f| stored(f, "before", !tagged(&after).any(|a| same(a, f))))
         .collect();
     findings.extend(
-        after
-            .findings
-            .iter()
-            .filter(|a| !before.findings.iter().any(|f| same(a, f)))
+        tagged(&after)
+            .filter(|a| !tagged(&before).any(|f| same(*a, f)))
             .map(|a| stored(a, "after", false)),
     );
-    let verdict = after.verdict();
+    let verdict = verdict_of(&after);
     let deciding = |class: Class| {
-        let mut ids: Vec<&str> = after
-            .findings
-            .iter()
-            .filter(|f| f.class == class)
-            .map(|f| &*f.rule_id)
+        let mut ids: Vec<String> = tagged(&after)
+            .filter(|(_, f)| f.class == class)
+            .map(|(set, f)| qualified_rule(set, &f.rule_id))
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -140,7 +167,7 @@ pub fn validate_record(
         revision: task.revision,
         state: state_of(verdict),
         reason,
-        rule_set_version: rule_set_version().to_string(),
+        rule_set_version: rules.version().to_string(),
         findings,
         repairs: repairs
             .into_iter()
@@ -153,4 +180,16 @@ pub fn validate_record(
             .collect(),
     };
     Ok(ValidationResult { outcome, repaired })
+}
+
+/// The verdict of every set together: the worst class any of them found.
+fn verdict_of(found: &[SetFindings]) -> Verdict {
+    let verdicts: Vec<Verdict> = found.iter().map(|s| s.report.verdict()).collect();
+    if verdicts.contains(&Verdict::Invalid) {
+        Verdict::Invalid
+    } else if verdicts.contains(&Verdict::ValidWarn) {
+        Verdict::ValidWarn
+    } else {
+        Verdict::Valid
+    }
 }

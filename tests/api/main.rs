@@ -22,6 +22,7 @@ mod qa_pages;
 mod readiness;
 mod record_inspection;
 mod record_states;
+mod rule_sets;
 mod storage;
 mod stored_words;
 mod token_cli;

@@ -242,7 +242,10 @@ async fn the_json_and_csv_hold_one_entry_per_rule_with_its_counts() {
     assert_eq!(csv.status, 200);
     assert!(csv.content_type.starts_with("text/csv"));
     let lines: Vec<&str> = csv.body.lines().collect();
-    assert_eq!(lines[0], "class,id,title,total,fixed,records,example_ids");
+    assert_eq!(
+        lines[0],
+        "class,role,rule_set,id,title,total,fixed,records,example_ids"
+    );
     assert_eq!(lines.len(), rules.len() + 1);
     // The root domain's QA page is also at /qa/oaivalidator.
     assert_eq!(anna.get("/qa/oaivalidator.json").await.body, json.body);

@@ -1,12 +1,16 @@
 //! The OaiOutputValidator job (mode `zmets`): validates exactly the zmets harvesters
-//! receive — the stored METS after the ZVDD repairs — with the bundled rule set, and
-//! stores per record the zmods_validation state, every finding (and whether a repair
-//! fixed it), every repair, and the zmets/zmods renderings (SPEC §5).
+//! receive — the stored METS after the ZVDD repairs — with each domain's rule sets
+//! (`jobs.oai_output_validator.rules`: the bundled one, others beside or instead of it),
+//! and stores per record the zmods_validation state, every finding with its rule set
+//! (and whether a repair fixed it), every repair, and the zmets/zmods renderings
+//! (SPEC §5).
 //!
 //! Scope: the domain it is started on and every descendant with `oai.formats.zmets.on`.
-//! A first run (or `--full`) sets every record in scope to `undefined`; later runs take
-//! the records whose METS or release changed since (they are `undefined` already) plus
-//! their parents and children. Results are stored in batches; a record is only updated
+//! Every rule set of the scope is compiled before anything is marked; one that cannot
+//! run fails the run. A first run (or `--full`) sets every record in scope to
+//! `undefined`; later runs take the records whose METS or release changed since (they
+//! are `undefined` already) plus their parents and children, and the records whose
+//! result was stored under another rule-set version than their domain's now (stale). Results are stored in batches; a record is only updated
 //! if it did not change while it was validated, so a run can be stopped or killed at any
 //! point and the next run picks up what is left. A run found still `running` by the next
 //! one is dead and is marked `killed`.
@@ -27,7 +31,7 @@ use crate::store::{
     RecordFailure, Store, ValidationTask,
 };
 use crate::validation::record::{validate_record, ValidationResult};
-use crate::validation::zvdd;
+use crate::validation::RuleSets;
 use anyhow::{bail, Context};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -35,7 +39,7 @@ use std::time::{Duration, Instant};
 
 mod report;
 
-pub use crate::validation::record::rule_set_version;
+use report::summarize;
 pub use report::{InstanceReport, JobReport, RuleStats};
 
 /// The job's name in job lists.
@@ -107,7 +111,6 @@ pub async fn run(
     options: &Options,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> anyhow::Result<JobReport> {
-    zvdd().context("the ZVDD rules do not compile")?;
     let domain = tree.require(&options.domain)?.clone();
     let scope: Vec<i64> = tree.zmets_scope(domain.id);
     if scope.is_empty() {
@@ -118,6 +121,8 @@ pub async fn run(
             domain.name
         );
     }
+    // Every rule set of the scope compiles before anything is marked or validated.
+    let rule_sets = scope_rule_sets(&tree, &scope)?;
     let job = Job {
         store: store.as_ref(),
         tree,
@@ -125,6 +130,7 @@ pub async fn run(
         options,
         domain: &domain,
         scope: &scope,
+        rule_sets: &rule_sets,
         progress,
     };
     // One run per domain at a time, across every instance sharing the database.
@@ -134,6 +140,19 @@ pub async fn run(
         None if store.shares_work() => job.join().await,
         None => bail!("{JOB} is running on {} already", domain.name),
     }
+}
+
+/// The rule sets of each domain in scope, compiled: (domain id, its rule sets).
+fn scope_rule_sets(tree: &DomainTree, scope: &[i64]) -> anyhow::Result<Vec<(i64, RuleSets)>> {
+    scope
+        .iter()
+        .map(|id| {
+            let name = tree.by_id(*id).map_or("?", |d| d.name.as_str());
+            RuleSets::load(&tree.validation_rules(*id))
+                .map(|sets| (*id, sets))
+                .with_context(|| format!("domains.{name}.jobs.oai_output_validator.rules"))
+        })
+        .collect()
 }
 
 /// The name of the job's lock for a domain.
@@ -149,6 +168,7 @@ struct Job<'a> {
     options: &'a Options,
     domain: &'a Domain,
     scope: &'a [i64],
+    rule_sets: &'a [(i64, RuleSets)],
     progress: &'a (dyn Fn(u64, u64) + Sync),
 }
 
@@ -265,6 +285,10 @@ impl Job<'_> {
     ) -> anyhow::Result<()> {
         let store = self.store;
         report.before = store.validation_counts(self.scope).await?;
+        // Results of other rule sets (or other versions of them) are stale.
+        for (domain_id, sets) in self.rule_sets {
+            report.stale += store.mark_stale(*domain_id, sets.version()).await?;
+        }
         // Full: every record in scope. Incremental: the changed records are `undefined`
         // already; their parents and children join them.
         store.mark_undefined(self.scope, report.full).await?;
@@ -351,40 +375,6 @@ async fn undefined(store: &dyn Store, scope: &[i64]) -> anyhow::Result<u64> {
         .copied()
         .unwrap_or(0)
         .max(0) as u64)
-}
-
-/// Fills a coordinator's report with what every instance stored: the run's counters,
-/// the instances, the errors, and the per-rule figures.
-async fn summarize(store: &dyn Store, run_id: i64, report: &mut JobReport) -> anyhow::Result<()> {
-    let run = store
-        .job_run(run_id)
-        .await?
-        .with_context(|| format!("job run {run_id} vanished"))?;
-    report.validated = run.validated.max(0) as u64;
-    let instances = store.job_run_instances(run_id).await?;
-    report.changed_meanwhile = instances
-        .iter()
-        .map(|i| i.changed_meanwhile.max(0) as u64)
-        .sum();
-    report.instances = instances.into_iter().map(InstanceReport::from).collect();
-    report.errors = store.job_run_errors(run_id).await?;
-    let (rules, repairs) = store.job_run_rules(run_id).await?;
-    report.rules = rules
-        .into_iter()
-        .map(|r| {
-            let stats = RuleStats {
-                class: r.class,
-                occurrences: r.occurrences.max(0) as u64,
-                repaired: r.repaired.max(0) as u64,
-            };
-            (r.rule_id, stats)
-        })
-        .collect();
-    report.repairs = repairs
-        .into_iter()
-        .map(|(rule, n)| (rule, n.max(0) as u64))
-        .collect();
-    Ok(())
 }
 
 /// What one instance did in a run.

@@ -2,19 +2,37 @@
 //! the run (JSON): counts before and after, timings, the instances and the rules.
 
 use crate::domain::InstanceRole;
-use crate::store::JobRunInstance;
+use crate::store::{JobRunInstance, Store};
+use anyhow::Context as _;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Findings and repairs of one rule over a run.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct RuleStats {
+    /// The rule set: `zvdd` (bundled) or another's name.
+    #[serde(default = "bundled")]
+    pub rule_set: String,
+    /// The rule id within its set.
+    #[serde(default)]
+    pub rule_id: String,
     /// error, warn or info.
     pub class: String,
+    /// The rule's `@role` as written, if any.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// One of its messages.
+    #[serde(default)]
+    pub message: String,
     /// Findings in the METS as stored.
     pub occurrences: u64,
     /// Of those, how many a repair fixed.
     pub repaired: u64,
+}
+
+/// The set of rules in reports stored before rule sets were named.
+fn bundled() -> String {
+    crate::domain::DEFAULT_RULE_SET.to_string()
 }
 
 /// What one instance did in a run.
@@ -55,6 +73,10 @@ pub struct JobReport {
     pub scope: Vec<String>,
     /// Whether every record was revalidated.
     pub full: bool,
+    /// Records whose stored results came from other rule sets (or other versions of
+    /// them) than their domain's now, validated again.
+    #[serde(default)]
+    pub stale: u64,
     /// `coordinator` (this instance ran the job) or `worker` (it joined a run another
     /// instance coordinates; the counts are its own).
     #[serde(default)]
@@ -90,7 +112,8 @@ pub struct JobReport {
     /// Earlier runs found still running at the start (dead), now marked killed.
     #[serde(default)]
     pub killed_runs: Vec<i64>,
-    /// Per rule: class, occurrences, repaired.
+    /// Per rule (a rule of the bundled set by its id, any other as `set:id`): rule set,
+    /// class, role, a message, occurrences, repaired.
     pub rules: BTreeMap<String, RuleStats>,
     /// Repairs applied per rule.
     pub repairs: BTreeMap<String, u64>,
@@ -109,4 +132,47 @@ impl JobReport {
     pub fn database_only_seconds(&self) -> f64 {
         (self.seconds - self.validate_seconds).max(0.0)
     }
+}
+
+/// Fills a coordinator's report with what every instance stored: the run's counters,
+/// the instances, the errors, and the per-rule figures.
+pub(super) async fn summarize(
+    store: &dyn Store,
+    run_id: i64,
+    report: &mut JobReport,
+) -> anyhow::Result<()> {
+    let run = store
+        .job_run(run_id)
+        .await?
+        .with_context(|| format!("job run {run_id} vanished"))?;
+    report.validated = run.validated.max(0) as u64;
+    let instances = store.job_run_instances(run_id).await?;
+    report.changed_meanwhile = instances
+        .iter()
+        .map(|i| i.changed_meanwhile.max(0) as u64)
+        .sum();
+    report.instances = instances.into_iter().map(InstanceReport::from).collect();
+    report.errors = store.job_run_errors(run_id).await?;
+    let (rules, repairs) = store.job_run_rules(run_id).await?;
+    report.rules = rules
+        .into_iter()
+        .map(|r| {
+            let key = crate::validation::rule_sets::qualified_rule(&r.rule_set, &r.rule_id);
+            let stats = RuleStats {
+                rule_set: r.rule_set,
+                rule_id: r.rule_id,
+                class: r.class,
+                role: r.role,
+                message: r.message,
+                occurrences: r.occurrences.max(0) as u64,
+                repaired: r.repaired.max(0) as u64,
+            };
+            (key, stats)
+        })
+        .collect();
+    report.repairs = repairs
+        .into_iter()
+        .map(|(rule, n)| (rule, n.max(0) as u64))
+        .collect();
+    Ok(())
 }

@@ -26,7 +26,9 @@ pub fn outcome_name(outcome: PutOutcome) -> &'static str {
 pub fn finding(f: &StoredFinding) -> Value {
     json!({
         "rule": f.rule_id,
+        "rule_set": f.rule_set,
         "class": f.class,
+        "role": f.role,
         "message": f.message,
         "location": f.location,
         "stage": f.stage,

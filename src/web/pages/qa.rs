@@ -246,6 +246,7 @@ fn rules(lang: Lang, access: &Access, query: &QaQuery, data: &QaData) -> Markup 
                     thead { tr {
                         th scope="col" { (lang.t("Klasse", "Class")) }
                         th scope="col" { a href=(sort_link(Sort::Rule)) { (lang.t("Regel", "Rule")) } }
+                        th scope="col" { (lang.t("Regelwerk", "Rule set")) }
                         th scope="col" { (lang.t("Beschreibung", "Description")) }
                         th.num scope="col" { a href=(sort_link(Sort::Records)) { (lang.t("Datensätze", "Records")) } }
                         th.num scope="col" { a href=(sort_link(Sort::Count)) { (lang.t("Funde", "Findings")) } }
@@ -254,10 +255,13 @@ fn rules(lang: Lang, access: &Access, query: &QaQuery, data: &QaData) -> Markup 
                     } }
                     tbody {
                         @for r in &data.rules {
-                            tr.rule data-rule=(r.stat.rule_id) {
-                                td { span.badge.(r.stat.class) { (r.stat.class) } }
-                                td { a href=(query.link(&[("rule", Some(&r.stat.rule_id)), ("page", None)])) {
+                            tr.rule data-rule=(r.key) data-rule-set=(r.stat.rule_set) {
+                                td { span.badge.(r.stat.class) { (r.stat.class) }
+                                     @if let Some(role) = r.stat.role.as_deref().filter(|role| *role != r.stat.class) {
+                                         " " span.role.muted { (role) } } }
+                                td { a href=(query.link(&[("rule", Some(&r.key)), ("page", None)])) {
                                         code { (r.stat.rule_id) } } }
+                                td.rule-set { (r.stat.rule_set) }
                                 td { (r.title)
                                      @if let Some(see) = &r.see { " " a.muted href=(see) rel="noopener" { "↗" } } }
                                 td.num.records { (lang.number(r.stat.records)) }

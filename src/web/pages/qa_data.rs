@@ -8,6 +8,7 @@ use crate::store::{
 };
 use crate::users::Role;
 use crate::validation::rule_info;
+use crate::validation::rule_sets::qualified_rule;
 use crate::web::session::{require, Access, Audience};
 use crate::web::AppState;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -51,7 +52,7 @@ impl Sort {
 pub struct QaQuery {
     /// `error`, `warn` or `info`.
     pub class: Option<String>,
-    /// One rule id.
+    /// One rule: its id for a rule of the bundled set, `set:id` for any other.
     pub rule: Option<String>,
     /// One zmods_validation state.
     pub state: Option<String>,
@@ -150,7 +151,11 @@ impl QaQuery {
 pub struct RuleRow {
     /// Counts.
     pub stat: RuleStat,
-    /// Title from the rule set (empty for rules of other sets).
+    /// The rule's key in links and filters: its id for a rule of the bundled set,
+    /// `set:id` for any other.
+    pub key: String,
+    /// What the rule checks: for a rule of the bundled set the title `zvdd.sch` gives it,
+    /// for any other the message its findings carry.
     pub title: String,
     /// Link to the profile.
     pub see: Option<String>,
@@ -172,7 +177,7 @@ pub struct QaData {
     pub matching_rules: usize,
     /// Findings and fixed findings over the matching rules.
     pub totals: (i64, i64),
-    /// Every rule id that fired (for the filter).
+    /// The key of every rule that fired (for the filter).
     pub all_rule_ids: Vec<String>,
     /// Records per state over the last runs.
     pub trend: Vec<TrendPoint>,
@@ -197,11 +202,12 @@ pub async fn gather(
         }
     }
     let all = store.qa_rule_stats(&scope, query.state.as_deref()).await?;
-    let all_rule_ids = all.iter().map(|r| r.rule_id.clone()).collect();
+    let key = |r: &RuleStat| qualified_rule(&r.rule_set, &r.rule_id);
+    let all_rule_ids = all.iter().map(key).collect();
     let mut matching: Vec<RuleStat> = all
         .into_iter()
         .filter(|r| query.class.as_deref().is_none_or(|c| c == r.class))
-        .filter(|r| query.rule.as_deref().is_none_or(|id| id == r.rule_id))
+        .filter(|r| query.rule.as_deref().is_none_or(|k| k == key(r)))
         .collect();
     let share = |r: &RuleStat| r.fixed as f64 / r.findings.max(1) as f64;
     match query.sort {
@@ -238,17 +244,19 @@ pub async fn gather(
     let rules = shown
         .into_iter()
         .map(|stat| {
-            let info = rule_info(&stat.rule_id);
+            let bundled = stat.rule_set == crate::domain::DEFAULT_RULE_SET;
+            let info = bundled.then(|| rule_info(&stat.rule_id)).flatten();
             let mut mine: Vec<RuleExample> = examples
                 .iter()
-                .filter(|e| e.rule_id == stat.rule_id)
+                .filter(|e| e.rule_set == stat.rule_set && e.rule_id == stat.rule_id)
                 .cloned()
                 .collect();
             mine.sort_by_key(|e| (e.repaired, e.record_id));
             mine.dedup_by_key(|e| e.record_id);
             mine.truncate(6);
             RuleRow {
-                title: info.map(|i| i.title.clone()).unwrap_or_default(),
+                key: key(&stat),
+                title: info.map_or_else(|| stat.message.clone(), |i| i.title.clone()),
                 see: info.and_then(|i| i.see.clone()),
                 stat,
                 examples: mine,
@@ -341,7 +349,8 @@ fn to_json(access: &Access, data: &QaData) -> serde_json::Value {
             "state": s.state, "records": s.records, "exported": s.exported,
         })).collect::<Vec<_>>(),
         "rules": data.rules.iter().map(|r| json!({
-            "class": r.stat.class, "id": r.stat.rule_id, "title": r.title,
+            "class": r.stat.class, "role": r.stat.role, "rule_set": r.stat.rule_set,
+            "id": r.stat.rule_id, "key": r.key, "title": r.title,
             "total": r.stat.findings, "fixed": r.stat.fixed, "records": r.stat.records,
             "examples": r.examples.iter().map(|e| json!({
                 "local_id": e.local_id, "state": e.state, "repaired": e.repaired,
@@ -370,11 +379,13 @@ fn field(text: &str) -> String {
 }
 
 fn to_csv(data: &QaData) -> String {
-    let mut out = String::from("class,id,title,total,fixed,records,example_ids\r\n");
+    let mut out = String::from("class,role,rule_set,id,title,total,fixed,records,example_ids\r\n");
     for r in &data.rules {
         let examples: Vec<&str> = r.examples.iter().map(|e| e.local_id.as_str()).collect();
         let row = [
             field(&r.stat.class),
+            field(r.stat.role.as_deref().unwrap_or("")),
+            field(&r.stat.rule_set),
             field(&r.stat.rule_id),
             field(&r.title),
             r.stat.findings.to_string(),

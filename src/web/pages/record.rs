@@ -8,6 +8,7 @@ use super::{endpoint, segment, Lang};
 use crate::store::{RecordDiagnostics, RecordStatus, StoredFinding};
 use crate::users::Role;
 use crate::validation::rule_info;
+use crate::validation::rule_sets::qualified_rule;
 use crate::web::session::{require, Audience};
 use crate::web::AppState;
 use actix_web::http::StatusCode;
@@ -174,21 +175,28 @@ fn links(lang: Lang, domain: &crate::domain::Domain, status: &RecordStatus) -> M
 /// Findings grouped by rule (in the order the rules first occur), each group folded
 /// away when it is long, so that a record with hundreds of findings stays readable.
 fn finding_rows(lang: Lang, findings: &[&StoredFinding], with_repaired: bool) -> Markup {
-    let mut groups: Vec<(&str, Vec<&StoredFinding>)> = Vec::new();
+    let mut groups: Vec<(&str, &str, Vec<&StoredFinding>)> = Vec::new();
     for f in findings {
-        match groups.iter_mut().find(|g| g.0 == f.rule_id) {
-            Some(group) => group.1.push(f),
-            None => groups.push((&f.rule_id, vec![f])),
+        match groups
+            .iter_mut()
+            .find(|g| g.0 == f.rule_set && g.1 == f.rule_id)
+        {
+            Some(group) => group.2.push(f),
+            None => groups.push((&f.rule_set, &f.rule_id, vec![f])),
         }
     }
     html! {
-        @for (rule, group) in &groups {
+        @for (rule_set, rule, group) in &groups {
             @let repaired = group.iter().filter(|f| f.repaired).count();
-            details.findings open[group.len() <= FOLD_AFTER] {
+            @let bundled = *rule_set == crate::domain::DEFAULT_RULE_SET;
+            @let role = group[0].role.as_deref().filter(|role| *role != group[0].class);
+            details.findings open[group.len() <= FOLD_AFTER] data-rule=(qualified_rule(rule_set, rule)) data-rule-set=(rule_set) {
                 summary {
                     code { (rule) } " "
                     span.badge.(group[0].class) { (group[0].class) } " "
-                    @if let Some(info) = rule_info(rule) { (info.title) " " }
+                    @if let Some(role) = role { span.role.muted { (role) } " " }
+                    @if !bundled { span.rule-set { "[" (rule_set) "]" } " " }
+                    @if let Some(info) = bundled.then(|| rule_info(rule)).flatten() { (info.title) " " }
                     span.muted { "(" (group.len()) @if with_repaired { ", " (lang.t("repariert", "repaired")) " " (repaired) "/" (group.len()) } ")" }
                 }
                 div.scroll { table {
@@ -199,7 +207,7 @@ fn finding_rows(lang: Lang, findings: &[&StoredFinding], with_repaired: bool) ->
                     } }
                     tbody {
                         @for f in group {
-                            tr.finding data-rule=(f.rule_id) data-repaired=(f.repaired) {
+                            tr.finding data-rule=(f.rule_id) data-rule-set=(f.rule_set) data-repaired=(f.repaired) {
                                 td { code.path title=(f.location) { (short_path(&f.location)) } }
                                 td { (f.message) }
                                 @if with_repaired {

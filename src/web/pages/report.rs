@@ -131,6 +131,9 @@ fn facts(lang: Lang, run: &JobRun, report: Option<&JobReport>) -> Markup {
                     dt { (lang.t("Durchsatz", "Throughput")) } dd #throughput { (format!("{:.1}", r.records_per_second)) (lang.t(" Datensätze/s", " records/s")) }
                     dt { (lang.t("davon Validierung", "of which validating")) } dd { (duration(r.validate_seconds)) " · " (lang.t("Laden ", "loading ")) (duration(r.load_seconds)) " · " (lang.t("Speichern ", "storing ")) (duration(r.save_seconds)) }
                     dt { (lang.t("unterdessen geändert", "changed meanwhile")) } dd { (lang.number(r.changed_meanwhile as i64)) }
+                    @if r.stale > 0 {
+                        dt { (lang.t("mit anderen Regelwerken validiert", "validated with other rule sets")) } dd #stale { (lang.number(r.stale as i64)) }
+                    }
                     @if !r.killed_runs.is_empty() {
                         dt { (lang.t("als abgebrochen markiert", "marked killed")) } dd { (r.killed_runs.iter().map(|k| format!("#{k}")).collect::<Vec<_>>().join(", ")) }
                     }
@@ -152,16 +155,23 @@ fn rules(lang: Lang, report: &JobReport) -> Markup {
                 thead { tr {
                     th scope="col" { (lang.t("Klasse", "Class")) }
                     th scope="col" { (lang.t("Regel", "Rule")) }
+                    th scope="col" { (lang.t("Regelwerk", "Rule set")) }
                     th scope="col" { (lang.t("Beschreibung", "Description")) }
                     th.num scope="col" { (lang.t("Funde", "Findings")) }
                     th.num scope="col" { (lang.t("repariert", "fixed")) }
                     th.num scope="col" { (lang.t("Reparaturen", "Repairs")) }
                 } }
                 tbody { @for (id, stat) in rules {
-                    tr data-rule=(id) {
-                        td { span.badge.(stat.class) { (stat.class) } }
-                        td { code { (id) } }
-                        td { (rule_info(id).map_or("", |i| i.title.as_str())) }
+                    @let rule_id = if stat.rule_id.is_empty() { id.as_str() } else { stat.rule_id.as_str() };
+                    @let bundled = stat.rule_set == crate::domain::DEFAULT_RULE_SET;
+                    tr data-rule=(id) data-rule-set=(stat.rule_set) {
+                        td { span.badge.(stat.class) { (stat.class) }
+                             @if let Some(role) = stat.role.as_deref().filter(|role| *role != stat.class) {
+                                 " " span.role.muted { (role) } } }
+                        td { code { (rule_id) } }
+                        td.rule-set { (stat.rule_set) }
+                        td { @if bundled { (rule_info(rule_id).map_or("", |i| i.title.as_str())) }
+                             @else { (stat.message) } }
                         td.num { (lang.number(stat.occurrences as i64)) }
                         td.num { span.ratio { "[" (stat.repaired) "/" (stat.occurrences) "]" }
                                  span.meter aria-hidden="true" { span style={ "width:" ((stat.repaired * 100) / stat.occurrences.max(1)) "%" } {} } }
