@@ -99,7 +99,15 @@ fn scan(text: &[u8], max_text: usize) -> Option<Option<String>> {
                     *depth += 1;
                 }
                 let parent = stack.last().copied();
-                let frame = frame_of(e, ns.as_deref(), parent, &stack, &mut dmd, &mut mods, &mut candidates)?;
+                let frame = frame_of(
+                    e,
+                    ns.as_deref(),
+                    parent,
+                    &stack,
+                    &mut dmd,
+                    &mut mods,
+                    &mut candidates,
+                )?;
                 if frame == Frame::Other
                     && identifier.is_none()
                     && stack.last() == Some(&Frame::RecordInfo)
@@ -266,7 +274,10 @@ fn attribute(e: &BytesStart, name: &[u8]) -> Option<Option<String>> {
     for a in e.attributes() {
         let a = a.ok()?;
         if a.key.as_ref() == name {
-            if a.value.iter().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r')) {
+            if a.value
+                .iter()
+                .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
+            {
                 return None;
             }
             found = Some(std::str::from_utf8(&a.value).ok()?.to_string());
