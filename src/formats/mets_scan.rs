@@ -77,8 +77,8 @@ fn scan(text: &[u8], max_text: usize) -> Option<Option<String>> {
     let mut dmd: Option<String> = None;
     loop {
         let (ns, event) = reader.read_resolved_event().ok()?;
-        let ns: Option<Vec<u8>> = match ns {
-            ResolveResult::Bound(n) => Some(n.into_inner().to_vec()),
+        let ns: Option<&[u8]> = match ns {
+            ResolveResult::Bound(n) => Some(n.into_inner()),
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(_) => return None,
         };
@@ -86,7 +86,7 @@ fn scan(text: &[u8], max_text: usize) -> Option<Option<String>> {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 if stack.is_empty() {
-                    if seen_root || ns.as_deref() != Some(METS_NS.as_bytes()) {
+                    if seen_root || ns != Some(METS_NS.as_bytes()) {
                         return None;
                     }
                     if e.local_name().as_ref() != b"mets" {
@@ -99,19 +99,11 @@ fn scan(text: &[u8], max_text: usize) -> Option<Option<String>> {
                     *depth += 1;
                 }
                 let parent = stack.last().copied();
-                let frame = frame_of(
-                    e,
-                    ns.as_deref(),
-                    parent,
-                    &stack,
-                    &mut dmd,
-                    &mut mods,
-                    &mut candidates,
-                )?;
+                let frame = frame_of(e, ns, parent, &stack, &mut dmd, &mut mods, &mut candidates)?;
                 if frame == Frame::Other
                     && identifier.is_none()
                     && stack.last() == Some(&Frame::RecordInfo)
-                    && ns.as_deref() == Some(MODS_NS.as_bytes())
+                    && ns == Some(MODS_NS.as_bytes())
                     && e.local_name().as_ref() == b"recordIdentifier"
                     && mods.last().is_some_and(|m| m.identifier.is_none())
                 {
@@ -127,22 +119,8 @@ fn scan(text: &[u8], max_text: usize) -> Option<Option<String>> {
                 stack.pop()?;
                 close(&mut identifier, &mut mods);
             }
-            Event::Text(t) => {
-                if t.len() > max_text {
-                    return None;
-                }
-                if let Some((value, _)) = identifier.as_mut() {
-                    value.push_str(std::str::from_utf8(&t).ok()?);
-                }
-            }
-            Event::CData(t) => {
-                if t.len() > max_text {
-                    return None;
-                }
-                if let Some((value, _)) = identifier.as_mut() {
-                    value.push_str(std::str::from_utf8(&t).ok()?);
-                }
-            }
+            Event::Text(t) => push_text(&mut identifier, &t, max_text)?,
+            Event::CData(t) => push_text(&mut identifier, &t, max_text)?,
             Event::GeneralRef(r) => {
                 let c = match r.resolve_char_ref().ok()? {
                     Some(c) => c,
@@ -248,6 +226,18 @@ fn frame_of(
         frame
     };
     Some(frame)
+}
+
+/// Adds text or CDATA to the recordIdentifier being read; `None` for text longer than
+/// libxml2 accepts or not UTF-8.
+fn push_text(identifier: &mut Option<(String, usize)>, text: &[u8], max: usize) -> Option<()> {
+    if text.len() > max {
+        return None;
+    }
+    if let Some((value, _)) = identifier.as_mut() {
+        value.push_str(std::str::from_utf8(text).ok()?);
+    }
+    Some(())
 }
 
 /// Ends the recordIdentifier being read when its element closes.
