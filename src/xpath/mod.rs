@@ -30,6 +30,7 @@ mod functions;
 mod lexer;
 mod parser;
 mod query;
+pub mod v2;
 mod value;
 mod xpath2;
 
