@@ -7,9 +7,9 @@ use super::error::CompileError;
 use super::expr::{context_to_select, EXTENSION_FUNCTIONS, FN_NS, XSLT_FUNCTIONS};
 use super::matcher;
 use super::model::{Compiled, KeyDef, LetDef};
-use super::options::{CompileOptions, SCH_NS, XSL_NS};
+use super::options::{CompileOptions, XSL_NS};
 use super::patterns;
-use super::tree::{self, normalize, Elem};
+use super::tree::{normalize, Elem};
 use crate::xpath::{self, Bindings};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,7 +37,7 @@ fn collect<'s>(
 }
 
 /// Schema children, with the children of an included whole `schema` spliced in.
-fn schema_children(schema: &Elem) -> Vec<&Elem> {
+pub(super) fn schema_children(schema: &Elem) -> Vec<&Elem> {
     let mut out = Vec::new();
     for c in schema.elems() {
         if c.is_sch("schema") {
@@ -49,31 +49,10 @@ fn schema_children(schema: &Elem) -> Vec<&Elem> {
     out
 }
 
-pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled, CompileError> {
-    let root = tree::load(bytes, options.base_dir.as_deref())?;
-    if !root.is_sch("schema") {
-        return Err(CompileError::new(
-            root.line,
-            root.name.clone(),
-            format!("root element must be schema in namespace {SCH_NS}"),
-        ));
-    }
-    // Under `xslt2` every expression is still checked, so that the refusal names the
-    // first line using what the engine does not run (an XPath 2.0 construct or
-    // function, XSLT content); a rule set without any is refused at the end, since
-    // XPath 2.0's typed comparisons and sequences are not XPath 1.0's.
-    let xslt2 = match root.attr("queryBinding").map(str::trim) {
-        None | Some("xslt") | Some("xslt1") | Some("xpath") => false,
-        Some("xslt2") => true,
-        Some(other) => {
-            return Err(CompileError::new(
-                root.line,
-                "schema/@queryBinding",
-                format!("query binding '{other}' is not supported (xslt, xslt1 or xpath)"),
-            ))
-        }
-    };
-    let children = schema_children(&root);
+/// Compiles a schema under the XSLT 1 / XPath 1.0 query bindings (`root` is its loaded
+/// tree, already checked to be a Schematron `schema`).
+pub(super) fn compile(root: &Elem, options: &CompileOptions) -> Result<Compiled, CompileError> {
+    let children = schema_children(root);
     let mut namespaces = Vec::new();
     for ns in children.iter().filter(|c| c.is_sch("ns")) {
         let (Some(prefix), Some(uri)) = (ns.attr("prefix"), ns.attr("uri")) else {
@@ -87,7 +66,7 @@ pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     }
     let mut abstract_rules = HashMap::new();
     let mut diagnostics = HashMap::new();
-    collect(&root, &mut abstract_rules, &mut diagnostics);
+    collect(root, &mut abstract_rules, &mut diagnostics);
     let mut b = Builder::new(
         &namespaces,
         abstract_rules,
@@ -132,18 +111,10 @@ pub(super) fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         }
     }
 
-    let active = patterns::active_patterns(&root, &children, options, &mut b, &mut lets)?;
+    let active = patterns::active_patterns(root, &children, options, &mut b, &mut lets)?;
     let mut patterns = patterns::compile_patterns(&mut b, &children, active.as_ref())?;
 
     b.check_variables()?;
-    if xslt2 {
-        return Err(CompileError::new(
-            root.line,
-            "schema/@queryBinding",
-            "query binding 'xslt2': XPath 2.0 semantics (sequences, typed comparisons) are not \
-             implemented yet (xslt, xslt1 or xpath)",
-        ));
-    }
     let title = root
         .sch_children("title")
         .next()

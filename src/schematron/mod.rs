@@ -35,6 +35,7 @@ mod rules;
 mod run;
 pub mod svrl;
 mod tree;
+mod xslt2;
 
 #[cfg(test)]
 mod tests;
@@ -52,15 +53,45 @@ use std::sync::Arc;
 /// A compiled schema; cheap to clone and shareable across threads.
 #[derive(Debug, Clone)]
 pub struct Schema {
-    inner: Arc<model::Compiled>,
+    inner: Engine,
+}
+
+/// The engine a schema runs on, by its query binding.
+#[derive(Debug, Clone)]
+enum Engine {
+    /// `xslt`, `xslt1`, `xpath`: XPath 1.0, results as lxml.isoschematron gives them.
+    Xslt1(Arc<model::Compiled>),
+    /// `xslt2`: XPath 2.0 and XSLT 2.0 patterns, results as the compiled XSLT on Saxon.
+    Xslt2(Arc<xslt2::Compiled>),
 }
 
 impl Schema {
     /// Compiles the schema in `bytes`.
     pub fn compile(bytes: &[u8], options: &CompileOptions) -> Result<Schema, CompileError> {
-        Ok(Schema {
-            inner: Arc::new(compile::compile(bytes, options)?),
-        })
+        let root = tree::load(bytes, options.base_dir.as_deref())?;
+        if !root.is_sch("schema") {
+            return Err(CompileError::new(
+                root.line,
+                root.name.clone(),
+                format!("root element must be schema in namespace {SCH_NS}"),
+            ));
+        }
+        let inner = match root.attr("queryBinding").map(str::trim) {
+            None | Some("xslt") | Some("xslt1") | Some("xpath") => {
+                Engine::Xslt1(Arc::new(compile::compile(&root, options)?))
+            }
+            Some("xslt2") => Engine::Xslt2(Arc::new(xslt2::compile(&root, options)?)),
+            Some(other) => {
+                return Err(CompileError::new(
+                    root.line,
+                    "schema/@queryBinding",
+                    format!(
+                        "query binding '{other}' is not supported (xslt, xslt1, xpath or xslt2)"
+                    ),
+                ))
+            }
+        };
+        Ok(Schema { inner })
     }
 
     /// Compiles the schema file at `path`; includes resolve against its directory
@@ -78,7 +109,17 @@ impl Schema {
 
     /// Validates a parsed document.
     pub fn validate(&self, doc: &Document) -> Report {
-        run::validate(&self.inner, doc)
+        match &self.inner {
+            Engine::Xslt1(compiled) => run::validate(compiled, doc),
+            Engine::Xslt2(compiled) => xslt2::validate(compiled, doc),
+        }
+    }
+
+    /// Whether the schema reads the document exactly as delivered (`xslt2` rule sets, such
+    /// as the DDB's, test the OAI-PMH envelope around a record too), rather than the METS
+    /// document taken out of its envelope.
+    pub fn reads_whole_document(&self) -> bool {
+        matches!(self.inner, Engine::Xslt2(_))
     }
 
     /// Parses `bytes` with the hardened parser and validates the document.
@@ -89,12 +130,18 @@ impl Schema {
 
     /// The schema title, if any.
     pub fn title(&self) -> Option<&str> {
-        self.inner.title.as_deref()
+        match &self.inner {
+            Engine::Xslt1(compiled) => compiled.title.as_deref(),
+            Engine::Xslt2(compiled) => compiled.title.as_deref(),
+        }
     }
 
     /// Number of active patterns, rules and checks (asserts + reports).
     pub fn size(&self) -> (usize, usize, usize) {
-        let p = &self.inner.patterns;
+        let p = match &self.inner {
+            Engine::Xslt1(compiled) => &compiled.patterns,
+            Engine::Xslt2(compiled) => return compiled.size(),
+        };
         let rules = p.iter().map(|p| p.rules.len()).sum();
         let checks = p
             .iter()

@@ -13,7 +13,7 @@ pub mod text;
 pub use rule_sets::{RuleSet, RuleSetError, RuleSets};
 pub use rules::{rule_info, RuleInfo};
 
-use crate::schematron::{self, CompileError, CompileOptions, Report, Schema};
+use crate::schematron::{CompileError, CompileOptions, Report, Schema};
 use crate::xml::ParseLimits;
 use std::sync::OnceLock;
 
@@ -32,14 +32,36 @@ pub fn zvdd() -> Result<&'static Schema, CompileError> {
 }
 
 /// Validates one document (METS, or an OAI-PMH response whose record is METS) against
-/// every schema; findings of all schemas are merged.
+/// every schema; findings of all schemas are merged. A rule set that reads the whole
+/// document ([`Schema::reads_whole_document`], the `xslt2` ones such as the DDB's)
+/// validates it as given, envelope and all; the others validate the METS.
 pub fn validate(
     bytes: &[u8],
     schemas: &[Schema],
     limits: ParseLimits,
 ) -> Result<Report, ValidateError> {
-    let doc = mets_document(bytes, limits)?;
-    Ok(schematron::validate_all(schemas, &doc))
+    let mets = if schemas.iter().any(|s| !s.reads_whole_document()) {
+        Some(mets_document(bytes, limits)?)
+    } else {
+        None
+    };
+    let whole = if schemas.iter().any(Schema::reads_whole_document) {
+        Some(crate::xml::parse(bytes, limits)?)
+    } else {
+        None
+    };
+    let mut report = Report::default();
+    for schema in schemas {
+        let doc = if schema.reads_whole_document() {
+            &whole
+        } else {
+            &mets
+        };
+        if let Some(doc) = doc {
+            report.merge(schema.validate(doc));
+        }
+    }
+    Ok(report)
 }
 
 #[cfg(test)]

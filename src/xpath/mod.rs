@@ -27,7 +27,7 @@ mod display;
 mod error;
 mod eval;
 mod functions;
-mod lexer;
+pub(crate) mod lexer;
 mod parser;
 mod query;
 pub mod v2;

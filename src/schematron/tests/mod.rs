@@ -9,6 +9,7 @@ mod functions;
 mod native;
 mod output;
 mod phases;
+mod xslt2;
 
 use super::{CompileError, CompileOptions, Report, Schema};
 

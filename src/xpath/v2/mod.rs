@@ -108,3 +108,5 @@ pub struct Scope<'a> {
 
 // The engine's files (parser, binding, values, evaluation, functions, patterns) are
 // declared below; `Expr2` and `string_value` are their public face.
+mod shim;
+pub use shim::{atomize, string_value, Expr2};

@@ -1,0 +1,398 @@
+//! Validating one document with an `xslt2` rule set: the visit of each pattern, rule
+//! firing, lazily evaluated `let`s, `xsl:key` indexes, and the host side of the XPath 2.0
+//! engine ([`Env`]).
+
+use super::model::{CheckDef, Compiled, LetValue, MessagePart, RuleDef};
+use super::program;
+use crate::schematron::location::location;
+use crate::schematron::report::{ActivePattern, Class, Finding, FiredRule, Kind, Report};
+use crate::schematron::tree::normalize;
+use crate::xml::node::{NodeKind, NodeRef};
+use crate::xml::{parse, ParseLimits};
+use crate::xpath::v2::{atomize, string_value, Atomic, DynError, Env, Item, Seq};
+use libxml::tree::Document;
+use rustc_hash::FxHashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+thread_local! {
+    /// The inline trees of each rule set, parsed once per thread and kept for the life of
+    /// the thread (a few code lists per rule set).
+    static TREES: RefCell<HashMap<(u64, usize), &'static Document>> = RefCell::new(HashMap::new());
+}
+
+fn tree(schema: &Compiled, index: usize) -> Result<&'static Document, DynError> {
+    TREES.with(|trees| {
+        if let Some(doc) = trees.borrow().get(&(schema.id, index)) {
+            return Ok(*doc);
+        }
+        let doc = parse(schema.trees[index].as_bytes(), ParseLimits::default()).map_err(|e| {
+            DynError::new("XTDE0045", format!("an inline tree does not parse: {e}"))
+        })?;
+        let doc: &'static Document = Box::leak(Box::new(doc));
+        trees.borrow_mut().insert((schema.id, index), doc);
+        Ok(doc)
+    })
+}
+
+enum Slot<'d> {
+    Unset,
+    Busy,
+    Done(Seq<'d>),
+    Failed(DynError),
+}
+
+/// One key's index over one tree: string value of `use` → nodes in document order.
+type KeyIndex<'d> = FxHashMap<String, Vec<NodeRef<'d>>>;
+
+/// The state of one document's validation.
+pub(super) struct Run<'d, 's> {
+    schema: &'s Compiled,
+    root: NodeRef<'d>,
+    slots: RefCell<Vec<Slot<'d>>>,
+    /// The `let` that computes each slot, if any.
+    let_of: Vec<Option<usize>>,
+    current: Cell<Option<NodeRef<'d>>>,
+    keys: RefCell<FxHashMap<(usize, NodeRef<'d>), Rc<KeyIndex<'d>>>>,
+}
+
+pub(super) fn validate(schema: &Compiled, doc: &Document) -> Report {
+    let root = NodeRef::document(doc);
+    let mut let_of = vec![None; schema.slots];
+    for (i, l) in schema.lets.iter().enumerate() {
+        let_of[l.slot] = Some(i);
+    }
+    let run = Run {
+        schema,
+        root,
+        slots: RefCell::new((0..schema.slots).map(|_| Slot::Unset).collect()),
+        let_of,
+        current: Cell::new(None),
+        keys: RefCell::new(FxHashMap::default()),
+    };
+    let mut report = Report {
+        namespaces: schema.namespaces.clone(),
+        title: schema.title.clone(),
+        ..Report::default()
+    };
+    if let Err((error, place)) = run.all(&mut report) {
+        return Report {
+            findings: vec![dynamic_error(error, place)],
+            namespaces: schema.namespaces.clone(),
+            title: schema.title.clone(),
+            ..Report::default()
+        };
+    }
+    report
+}
+
+/// Where a dynamic error was raised: the rule context, the test and the node.
+type Place = Option<(Arc<str>, Arc<str>, String)>;
+
+fn dynamic_error(error: DynError, place: Place) -> Finding {
+    let (context, test, at) =
+        place.unwrap_or_else(|| (Arc::from(""), Arc::from(""), String::new()));
+    let mut message = format!("dynamic error {}: {}", error.code, error.message);
+    if !context.is_empty() {
+        message.push_str(&format!(" (rule context '{context}'"));
+        if !test.is_empty() {
+            message.push_str(&format!(", test '{test}'"));
+        }
+        message.push_str(&format!(", at {at})"));
+    }
+    message.push_str("; the validation of this document against the rule set stops here");
+    Finding {
+        rule_id: Arc::from("schema"),
+        kind: Kind::Assert,
+        class: Class::Error,
+        role: None,
+        flag: None,
+        message,
+        location: String::new(),
+        see: None,
+        pattern: None,
+        context: Arc::from(""),
+        test,
+        diagnostics: Vec::new(),
+        fired_rule: 0,
+    }
+}
+
+/// The document node and every element, in document order.
+fn visited(root: NodeRef<'_>) -> Vec<NodeRef<'_>> {
+    let mut out = vec![root];
+    let mut stack: Vec<NodeRef<'_>> = root.element_children().collect();
+    stack.reverse();
+    while let Some(n) = stack.pop() {
+        out.push(n);
+        let before = stack.len();
+        stack.extend(n.element_children());
+        stack[before..].reverse();
+    }
+    out
+}
+
+/// The effective boolean value of a sequence (XPath 2.0 §2.4.3).
+pub(super) fn ebv(seq: &[Item<'_>]) -> Result<bool, DynError> {
+    match seq {
+        [] => Ok(false),
+        [Item::Node(_), ..] => Ok(true),
+        [Item::Atom(a)] => match a {
+            Atomic::Bool(b) => Ok(*b),
+            Atomic::Str(s) | Atomic::Untyped(s) => Ok(!s.is_empty()),
+            Atomic::Int(i) => Ok(*i != 0),
+            Atomic::Dec(d) | Atomic::Dbl(d) => Ok(!(*d == 0.0 || d.is_nan())),
+            Atomic::Date(_) => Err(DynError::new(
+                "FORG0006",
+                "effective boolean value is not defined for a value of type xs:date",
+            )),
+        },
+        _ => Err(DynError::new(
+            "FORG0006",
+            "effective boolean value is not defined for a sequence of two or more items \
+             starting with an atomic value",
+        )),
+    }
+}
+
+impl<'d> Run<'d, '_> {
+    fn all(&self, report: &mut Report) -> Result<(), (DynError, Place)> {
+        let nodes = visited(self.root);
+        for (index, pattern) in self.schema.patterns.iter().enumerate() {
+            report.active_patterns.push(ActivePattern {
+                id: pattern.id.clone(),
+                name: pattern.name.clone(),
+            });
+            for &node in &nodes {
+                for rule in &pattern.rules {
+                    if !self.may_match(rule, node) {
+                        continue;
+                    }
+                    let place = || Some((rule.context.clone(), Arc::from(""), location(node)));
+                    if rule.pattern.matches(self, node).map_err(|e| (e, place()))? {
+                        self.fire(report, index, pattern.id.clone(), rule, node)?;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the rule's context can match `node` by its name alone.
+    fn may_match(&self, rule: &RuleDef, node: NodeRef<'d>) -> bool {
+        match &rule.names {
+            None => true,
+            Some(names) => {
+                node.kind() == NodeKind::Element
+                    && names.iter().any(|(uri, local)| {
+                        node.local_name() == local && node.namespace_uri() == uri
+                    })
+            }
+        }
+    }
+
+    fn fire(
+        &self,
+        report: &mut Report,
+        pattern_index: usize,
+        pattern: Option<Arc<str>>,
+        rule: &RuleDef,
+        node: NodeRef<'d>,
+    ) -> Result<(), (DynError, Place)> {
+        let fired = report.fired_rules.len();
+        report.fired_rules.push(FiredRule {
+            pattern: pattern_index,
+            context: rule.context.clone(),
+            id: rule.id.clone(),
+        });
+        self.current.set(Some(node));
+        {
+            let mut slots = self.slots.borrow_mut();
+            for &l in &rule.lets {
+                slots[self.schema.lets[l].slot] = Slot::Unset;
+            }
+        }
+        for check in &rule.checks {
+            let place = || Some((rule.context.clone(), check.test_src.clone(), location(node)));
+            let truth = check
+                .test
+                .ebv(self, &Item::Node(node))
+                .map_err(|e| (e, place()))?;
+            if truth == (check.kind == Kind::Report) {
+                let message = self
+                    .message(&check.message, node)
+                    .map_err(|e| (e, place()))?;
+                report
+                    .findings
+                    .push(finding(pattern.clone(), rule, check, node, fired, message));
+            }
+        }
+        Ok(())
+    }
+
+    fn message(&self, parts: &[MessagePart], node: NodeRef<'d>) -> Result<String, DynError> {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                MessagePart::Text(t) => out.push_str(t),
+                MessagePart::ValueOf(e) => {
+                    let items = e.eval(self, &Item::Node(node))?;
+                    let strings: Vec<String> = items.iter().map(string_value).collect();
+                    out.push_str(&strings.join(" "));
+                }
+                MessagePart::Name(None) => out.push_str(&node.name()),
+                MessagePart::Name(Some(e)) => {
+                    if let Some(Item::Node(n)) = e.eval(self, &Item::Node(node))?.first() {
+                        out.push_str(&n.name());
+                    }
+                }
+            }
+        }
+        Ok(normalize(&out))
+    }
+
+    /// Sets a variable of an XSLT instruction.
+    pub(super) fn set(&self, slot: usize, value: Seq<'d>) {
+        self.slots.borrow_mut()[slot] = Slot::Done(value);
+    }
+
+    fn compute(&self, slot: usize) -> Result<Seq<'d>, DynError> {
+        let Some(index) = self.let_of[slot] else {
+            return Err(DynError::new(
+                "XPDY0002",
+                "a variable is read before it is set",
+            ));
+        };
+        let def = &self.schema.lets[index];
+        let ctx = if def.rule_level {
+            self.current.get().unwrap_or(self.root)
+        } else {
+            self.root
+        };
+        let ctx = Item::Node(ctx);
+        match &def.value {
+            LetValue::Expr(e) => e.eval(self, &ctx),
+            LetValue::Tree(i) => {
+                let doc: &'d Document = tree(self.schema, *i)?;
+                Ok(vec![Item::Node(NodeRef::document(doc))])
+            }
+            LetValue::Program(body) => program::value(self, body, &ctx),
+        }
+    }
+
+    /// The index of key `key` over the tree whose document node is `top`.
+    fn index(&self, key: usize, top: NodeRef<'d>) -> Result<Rc<KeyIndex<'d>>, DynError> {
+        if let Some(index) = self.keys.borrow().get(&(key, top)) {
+            return Ok(index.clone());
+        }
+        let def = &self.schema.keys[key];
+        let mut index = KeyIndex::default();
+        for node in visited(top) {
+            if !def.pattern.matches(self, node)? {
+                continue;
+            }
+            for value in atomize(&def.use_.eval(self, &Item::Node(node))?) {
+                let nodes = index.entry(string_value(&Item::Atom(value))).or_default();
+                if nodes.last() != Some(&node) {
+                    nodes.push(node);
+                }
+            }
+        }
+        let index = Rc::new(index);
+        self.keys.borrow_mut().insert((key, top), index.clone());
+        Ok(index)
+    }
+}
+
+fn finding(
+    pattern: Option<Arc<str>>,
+    rule: &RuleDef,
+    check: &CheckDef,
+    node: NodeRef<'_>,
+    fired: usize,
+    message: String,
+) -> Finding {
+    Finding {
+        rule_id: check.rule_id.clone(),
+        kind: check.kind,
+        class: check.class,
+        role: check.role.clone(),
+        flag: check.flag.clone(),
+        message,
+        location: location(node),
+        see: check.see.clone(),
+        pattern,
+        context: rule.context.clone(),
+        test: check.test_src.clone(),
+        diagnostics: Vec::new(),
+        fired_rule: fired,
+    }
+}
+
+impl<'d> Env<'d> for Run<'d, '_> {
+    fn var(&self, slot: usize) -> Result<Seq<'d>, DynError> {
+        {
+            let mut slots = self.slots.borrow_mut();
+            match &slots[slot] {
+                Slot::Done(v) => return Ok(v.clone()),
+                Slot::Failed(e) => return Err(e.clone()),
+                Slot::Busy => {
+                    return Err(DynError::new(
+                        "XTDE0640",
+                        "a variable's value depends on itself",
+                    ))
+                }
+                Slot::Unset => slots[slot] = Slot::Busy,
+            }
+        }
+        let value = self.compute(slot);
+        self.slots.borrow_mut()[slot] = match &value {
+            Ok(v) => Slot::Done(v.clone()),
+            Err(e) => Slot::Failed(e.clone()),
+        };
+        value
+    }
+
+    fn key(
+        &self,
+        key: usize,
+        values: &[Atomic],
+        top: Option<NodeRef<'d>>,
+    ) -> Result<Seq<'d>, DynError> {
+        let top = match top {
+            None => self.root,
+            Some(node) => {
+                let mut root = node;
+                while let Some(p) = root.parent() {
+                    root = p;
+                }
+                if root.kind() != NodeKind::Document {
+                    return Err(DynError::new(
+                        "XTDE1270",
+                        "the third argument of key() is not in a tree with a document node",
+                    ));
+                }
+                root
+            }
+        };
+        let index = self.index(key, top)?;
+        let mut out: Vec<NodeRef<'d>> = Vec::new();
+        for v in values {
+            if let Some(nodes) = index.get(&string_value(&Item::Atom(v.clone()))) {
+                out.extend(nodes);
+            }
+        }
+        if values.len() > 1 {
+            out.sort_by(|a, b| a.document_order(b));
+            out.dedup();
+        }
+        Ok(out.into_iter().map(Item::Node).collect())
+    }
+
+    fn current(&self) -> Option<NodeRef<'d>> {
+        self.current.get()
+    }
+}
