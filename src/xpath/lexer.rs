@@ -29,6 +29,8 @@ pub(crate) enum Tok {
     Gt,
     Ge,
     Star,
+    /// `?`: an occurrence indicator of XPath 2.0 sequence types (never valid XPath 1.0).
+    Question,
     Literal(String),
     Number(f64),
     /// `$name`, the name as written.
@@ -94,6 +96,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
             '-' => Tok::Minus,
             '=' => Tok::Eq,
             '*' => Tok::Star,
+            '?' => Tok::Question,
             ':' if next == Some(':') => {
                 i += 1;
                 Tok::ColonColon

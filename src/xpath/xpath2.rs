@@ -40,6 +40,9 @@ pub(crate) fn construct_at(toks: &[(Tok, usize)], at: usize) -> Option<&'static 
     if matches!((prev, cur), (Some(Tok::LParen), Some(Tok::RParen))) {
         return Some("empty sequence ()");
     }
+    if cur == Some(&Tok::Question) {
+        return Some("occurrence indicator (?)");
+    }
     if cur == Some(&Tok::Comma) {
         return Some("sequence constructor (a, b)");
     }

@@ -106,7 +106,97 @@ pub struct Scope<'a> {
     pub key: &'a dyn Fn(&str) -> Option<usize>,
 }
 
-// The engine's files (parser, binding, values, evaluation, functions, patterns) are
-// declared below; `Expr2` and `string_value` are their public face.
-mod shim;
-pub use shim::{atomize, string_value, Expr2};
+mod ast;
+mod bind;
+mod compare;
+mod eval;
+mod functions;
+mod parser;
+mod path;
+mod pattern;
+mod strings;
+#[cfg(test)]
+mod tests;
+mod value;
+
+use ast::X;
+use eval::{Ev, Focus};
+pub use value::{atomize, string_value};
+
+/// A compiled XPath 2.0 expression: parsed, its names bound, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct Expr2 {
+    source: String,
+    x: X,
+    vars: Vec<usize>,
+}
+
+impl Expr2 {
+    /// Parses and binds an XPath 2.0 expression; `Err(message)` names what is wrong or
+    /// what the engine does not support (a construct, an unknown function, prefix,
+    /// variable or key name).
+    pub fn compile(src: &str, scope: &Scope) -> Result<Expr2, String> {
+        let mut x = parser::parse(src)?;
+        let vars = bind::bind(&mut x, scope)?;
+        Ok(Expr2 {
+            source: src.to_string(),
+            x,
+            vars,
+        })
+    }
+
+    /// An XSLT 2.0/3.0 match pattern (a union of path patterns with steps on the child,
+    /// attribute, self, descendant and descendant-or-self axes, starting with `/`, `//`,
+    /// `key(…)` or `$var` or relative), compiled as the expression that, evaluated with
+    /// the document node as context item, selects every node the pattern matches, in
+    /// document order: N matches P when N is in `root(N)//(P)`. `Err` for what is not a
+    /// pattern.
+    pub fn compile_pattern(src: &str, scope: &Scope) -> Result<Expr2, String> {
+        let mut x = pattern::parse_pattern(src)?;
+        let vars = bind::bind(&mut x, scope)?;
+        Ok(Expr2 {
+            source: src.to_string(),
+            x,
+            vars,
+        })
+    }
+
+    /// Evaluates with context item `ctx` (a node, or an atomic value as in
+    /// `xsl:for-each` over strings), position 1, size 1.
+    pub fn eval<'d>(&self, env: &dyn Env<'d>, ctx: &Item<'d>) -> Result<Seq<'d>, DynError> {
+        let mut ev = Ev {
+            env,
+            locals: Vec::new(),
+        };
+        let f = Focus {
+            item: ctx,
+            pos: 1,
+            size: 1,
+        };
+        eval::eval(&self.x, &mut ev, f)
+    }
+
+    /// The effective boolean value (FORG0006 where XPath 2.0 raises it).
+    pub fn ebv<'d>(&self, env: &dyn Env<'d>, ctx: &Item<'d>) -> Result<bool, DynError> {
+        let mut ev = Ev {
+            env,
+            locals: Vec::new(),
+        };
+        let f = Focus {
+            item: ctx,
+            pos: 1,
+            size: 1,
+        };
+        eval::ebv(&self.x, &mut ev, f)
+    }
+
+    /// The expression text as compiled.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The variable slots the expression reads anywhere.
+    pub fn variables(&self) -> Vec<usize> {
+        self.vars.clone()
+    }
+}
