@@ -262,9 +262,32 @@ fn str_view<'x>(item: &'x Item<'_>) -> Option<Cow<'x, str>> {
     }
 }
 
+/// The items of `x` when it is a string literal or a sequence of them.
+fn string_literals(x: &X) -> Option<&[X]> {
+    let items = match x {
+        X::Lit(Atomic::Str(_)) => std::slice::from_ref(x),
+        X::Seq(items) => items.as_slice(),
+        _ => return None,
+    };
+    let all = !items.is_empty() && items.iter().all(|i| matches!(i, X::Lit(Atomic::Str(_))));
+    all.then_some(items)
+}
+
 /// A general comparison, existential over both operands.
 fn general<'d>(op: CmpOp, a: &X, b: &X, ev: &mut Ev<'_, 'd>, f: Focus<'_, 'd>) -> R<bool> {
     let left = eval(a, ev, f)?;
+    // `@type = ('a', 'b', …)`: compared with the literals in place, not copied.
+    if let Some(literals) = string_literals(b) {
+        if left.iter().all(|i| str_view(i).is_some()) {
+            return Ok(left.iter().any(|l| {
+                let lv = str_view(l).unwrap_or_default();
+                literals.iter().any(|r| match r {
+                    X::Lit(Atomic::Str(r)) => string_holds(op, &lv, r),
+                    _ => false,
+                })
+            }));
+        }
+    }
     let right = eval(b, ev, f)?;
     if left.is_empty() || right.is_empty() {
         return Ok(false);

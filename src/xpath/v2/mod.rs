@@ -115,6 +115,7 @@ mod parser;
 mod path;
 mod pattern;
 mod strings;
+mod terms;
 #[cfg(test)]
 mod tests;
 mod value;
