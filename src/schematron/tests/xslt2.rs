@@ -100,7 +100,7 @@ fn a_let_of_xslt_instructions_holds_the_text_they_write() {
 
 #[test]
 fn keys_index_the_document_and_inline_trees_and_can_start_a_context() {
-    let body = "<let name='codes'><m:codes><m:code>monograph</m:code><m:code>chapter</m:code></m:codes></let>
+    let body = "<let name='codes'><codes xmlns='urn:maps'><code>monograph</code><code>chapter</code></codes></let>
          <xsl:key name='codes' match='m:codes/m:code' use='text()'/>
          <xsl:key name='dmd' match='mets:div[@DMDID]' use=\"tokenize(@DMDID, ' ')\"/>
          <pattern><rule context='mets:div'>
