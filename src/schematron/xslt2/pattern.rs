@@ -11,6 +11,7 @@
 //! (`element()`, `attribute()`, `text()`, `node()`, `comment()`,
 //! `processing-instruction()`), each with predicates.
 
+use super::run::Run;
 use crate::xml::node::{NodeKind, NodeRef};
 use crate::xpath::lexer::{lex, Tok};
 use crate::xpath::v2::{Atomic, DynError, Env, Expr2, Item, Scope};
@@ -38,6 +39,9 @@ enum Head {
     Key {
         key: usize,
         value: Box<Expr2>,
+        /// Whether `value` is made of literals and variables only, so that the nodes
+        /// the key gives are the same for every node tested in a document.
+        constant: bool,
         preds: Vec<Pred>,
     },
 }
@@ -231,8 +235,24 @@ impl Parser<'_, '_> {
         };
         let key = (self.scope.key)(name).ok_or_else(|| format!("no xsl:key named '{name}'"))?;
         let value = Box::new(Expr2::compile(&args[comma + 1..], self.scope)?);
+        let constant = toks[2..].iter().all(|(t, _)| {
+            matches!(
+                t,
+                Tok::Var(_)
+                    | Tok::Literal(_)
+                    | Tok::Number(_)
+                    | Tok::Comma
+                    | Tok::LParen
+                    | Tok::RParen
+            )
+        });
         let preds = self.preds()?;
-        Ok(Head::Key { key, value, preds })
+        Ok(Head::Key {
+            key,
+            value,
+            constant,
+            preds,
+        })
     }
 
     fn step(&mut self) -> Result<Step, String> {
@@ -337,10 +357,10 @@ impl Step {
         };
         match &self.test {
             Test::Name { uri, local } => {
-                kind == principal && node.local_name() == local && node.namespace_uri() == uri
+                kind == principal && node.local_name_is(local) && node.namespace_uri_is(uri)
             }
-            Test::AnyIn(uri) => kind == principal && node.namespace_uri() == uri,
-            Test::AnyLocal(local) => kind == principal && node.local_name() == local,
+            Test::AnyIn(uri) => kind == principal && node.namespace_uri_is(uri),
+            Test::AnyLocal(local) => kind == principal && node.local_name_is(local),
             Test::Principal => kind == principal,
             Test::Element => kind == NodeKind::Element,
             Test::Attribute => kind == NodeKind::Attribute,
@@ -373,10 +393,20 @@ impl Pattern {
         Some(out)
     }
 
+    /// Whether a predicate or `key()` argument of the pattern reads a variable.
+    pub(super) fn reads_variables(&self) -> bool {
+        let preds = |p: &[Pred]| p.iter().any(|p| !p.expr.variables().is_empty());
+        self.branches.iter().any(|b| {
+            b.steps.iter().any(|(_, s)| preds(&s.preds))
+                || matches!(&b.head, Head::Key { value, preds: p, .. }
+                    if !value.variables().is_empty() || preds(p))
+        })
+    }
+
     /// Whether `node` matches the pattern.
     pub(super) fn matches<'d>(
         &self,
-        env: &dyn Env<'d>,
+        env: &Run<'d, '_>,
         node: NodeRef<'d>,
     ) -> Result<bool, DynError> {
         for b in &self.branches {
@@ -389,7 +419,7 @@ impl Pattern {
 }
 
 impl Branch {
-    fn matches<'d>(&self, env: &dyn Env<'d>, node: NodeRef<'d>) -> Result<bool, DynError> {
+    fn matches<'d>(&self, env: &Run<'d, '_>, node: NodeRef<'d>) -> Result<bool, DynError> {
         if self.steps.is_empty() {
             return match &self.head {
                 Head::Root => Ok(node.kind() == NodeKind::Document),
@@ -403,16 +433,28 @@ impl Branch {
     /// Whether `node` is selected by the path up to and including step `i`.
     fn step_matches<'d>(
         &self,
-        env: &dyn Env<'d>,
+        env: &Run<'d, '_>,
         i: usize,
         node: NodeRef<'d>,
     ) -> Result<bool, DynError> {
         let (descendant, step) = &self.steps[i];
-        if !step.test(node) || !preds_hold(env, step, node)? {
+        if !step.test(node) {
+            return Ok(false);
+        }
+        // An ancestor step is tested on the same node for each of its descendants: its
+        // predicates' truth is kept for the document.
+        let holds = if i + 1 < self.steps.len() {
+            env.remembered(step as *const Step as usize, node, || {
+                preds_hold(env, step, node)
+            })?
+        } else {
+            preds_hold(env, step, node)?
+        };
+        if !holds {
             return Ok(false);
         }
         let parent = node.parent();
-        let previous = |env: &dyn Env<'d>, n: NodeRef<'d>| -> Result<bool, DynError> {
+        let previous = |env: &Run<'d, '_>, n: NodeRef<'d>| -> Result<bool, DynError> {
             if i == 0 {
                 self.head_matches(env, n)
             } else {
@@ -445,14 +487,26 @@ impl Branch {
         Ok(false)
     }
 
-    fn head_matches<'d>(&self, env: &dyn Env<'d>, node: NodeRef<'d>) -> Result<bool, DynError> {
+    fn head_matches<'d>(&self, env: &Run<'d, '_>, node: NodeRef<'d>) -> Result<bool, DynError> {
         match &self.head {
             Head::Relative => Ok(true),
             Head::Root => Ok(node.kind() == NodeKind::Document),
-            Head::Key { key, value, preds } => {
-                let values: Vec<Atomic> =
-                    crate::xpath::v2::atomize(&value.eval(env, &Item::Node(node))?);
-                let nodes = env.key(*key, &values, None)?;
+            Head::Key {
+                key,
+                value,
+                constant,
+                preds,
+            } => {
+                let lookup = |ctx: NodeRef<'d>| -> Result<Vec<Item<'d>>, DynError> {
+                    let values: Vec<Atomic> =
+                        crate::xpath::v2::atomize(&value.eval(env, &Item::Node(ctx))?);
+                    env.key(*key, &values, Some(ctx))
+                };
+                let nodes = if *constant {
+                    env.key_head(&**value as *const Expr2 as usize, || lookup(node))?
+                } else {
+                    std::rc::Rc::new(lookup(node)?)
+                };
                 let Some(position) = nodes.iter().position(|n| *n == Item::Node(node)) else {
                     return Ok(false);
                 };
@@ -469,7 +523,7 @@ impl Branch {
 
 /// Whether every predicate of `step` holds for `node`; a numeric predicate compares with
 /// the node's position among its siblings that pass the test and the predicates before.
-fn preds_hold<'d>(env: &dyn Env<'d>, step: &Step, node: NodeRef<'d>) -> Result<bool, DynError> {
+fn preds_hold<'d>(env: &Run<'d, '_>, step: &Step, node: NodeRef<'d>) -> Result<bool, DynError> {
     for (j, p) in step.preds.iter().enumerate() {
         let position = || sibling_position(env, step, j, node);
         if !p.holds_with(env, node, position)? {
@@ -480,7 +534,7 @@ fn preds_hold<'d>(env: &dyn Env<'d>, step: &Step, node: NodeRef<'d>) -> Result<b
 }
 
 fn sibling_position<'d>(
-    env: &dyn Env<'d>,
+    env: &Run<'d, '_>,
     step: &Step,
     before: usize,
     node: NodeRef<'d>,
@@ -525,7 +579,7 @@ impl Pred {
     /// else is taken as its effective boolean value.
     fn holds_with<'d>(
         &self,
-        env: &dyn Env<'d>,
+        env: &Run<'d, '_>,
         node: NodeRef<'d>,
         position: impl FnOnce() -> Result<(usize, usize), DynError>,
     ) -> Result<bool, DynError> {

@@ -21,6 +21,10 @@ thread_local! {
     /// The inline trees of each rule set, parsed once per thread and kept for the life of
     /// the thread (a few code lists per rule set).
     static TREES: RefCell<HashMap<(u64, usize), &'static Document>> = RefCell::new(HashMap::new());
+    /// Key indexes over those trees, by rule set, key and tree, for keys whose pattern
+    /// and `use` read no variable (so that they do not depend on the document).
+    static TREE_KEYS: RefCell<HashMap<(u64, usize, NodeRef<'static>), Rc<KeyIndex<'static>>>> =
+        RefCell::new(HashMap::new());
 }
 
 fn tree(schema: &Compiled, index: usize) -> Result<&'static Document, DynError> {
@@ -56,6 +60,12 @@ pub(super) struct Run<'d, 's> {
     let_of: Vec<Option<usize>>,
     current: Cell<Option<NodeRef<'d>>>,
     keys: RefCell<FxHashMap<(usize, NodeRef<'d>), Rc<KeyIndex<'d>>>>,
+    /// The document node and every element of the document, in document order.
+    nodes: Vec<NodeRef<'d>>,
+    /// Truth of the predicates of ancestor steps of patterns, by step and node.
+    remembered: RefCell<FxHashMap<(usize, NodeRef<'d>), bool>>,
+    /// The nodes of patterns' constant `key()` heads, by head.
+    key_heads: RefCell<FxHashMap<usize, Rc<Seq<'d>>>>,
 }
 
 pub(super) fn validate(schema: &Compiled, doc: &Document) -> Report {
@@ -71,6 +81,9 @@ pub(super) fn validate(schema: &Compiled, doc: &Document) -> Report {
         let_of,
         current: Cell::new(None),
         keys: RefCell::new(FxHashMap::default()),
+        nodes: visited(root),
+        remembered: RefCell::new(FxHashMap::default()),
+        key_heads: RefCell::new(FxHashMap::default()),
     };
     let mut report = Report {
         namespaces: schema.namespaces.clone(),
@@ -159,13 +172,43 @@ pub(super) fn ebv(seq: &[Item<'_>]) -> Result<bool, DynError> {
 
 impl<'d> Run<'d, '_> {
     fn all(&self, report: &mut Report) -> Result<(), (DynError, Place)> {
-        let nodes = visited(self.root);
+        let nodes = &self.nodes;
+        // The elements of each name, by position in `nodes`: a pattern whose rules all
+        // name the element they match visits only those.
+        let mut by_name: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+        for (i, n) in nodes.iter().enumerate() {
+            if n.kind() == NodeKind::Element {
+                by_name
+                    .entry((n.namespace_uri(), n.local_name()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let every: Vec<usize> = (0..nodes.len()).collect();
         for (index, pattern) in self.schema.patterns.iter().enumerate() {
             report.active_patterns.push(ActivePattern {
                 id: pattern.id.clone(),
                 name: pattern.name.clone(),
             });
-            for &node in &nodes {
+            let named: Option<Vec<usize>> = pattern
+                .rules
+                .iter()
+                .map(|r| r.names.as_ref())
+                .collect::<Option<Vec<_>>>()
+                .map(|lists| {
+                    let mut out: Vec<usize> = lists
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(uri, local)| by_name.get(&(uri.as_str(), local.as_str())))
+                        .flatten()
+                        .copied()
+                        .collect();
+                    out.sort_unstable();
+                    out.dedup();
+                    out
+                });
+            for &i in named.as_ref().unwrap_or(&every) {
+                let node = nodes[i];
                 for rule in &pattern.rules {
                     if !self.may_match(rule, node) {
                         continue;
@@ -187,9 +230,9 @@ impl<'d> Run<'d, '_> {
             None => true,
             Some(names) => {
                 node.kind() == NodeKind::Element
-                    && names.iter().any(|(uri, local)| {
-                        node.local_name() == local && node.namespace_uri() == uri
-                    })
+                    && names
+                        .iter()
+                        .any(|(uri, local)| node.local_name_is(local) && node.namespace_uri_is(uri))
             }
         }
     }
@@ -283,14 +326,64 @@ impl<'d> Run<'d, '_> {
         }
     }
 
+    /// The truth of `f` for `(id, node)`, computed once per document.
+    pub(super) fn remembered(
+        &self,
+        id: usize,
+        node: NodeRef<'d>,
+        f: impl FnOnce() -> Result<bool, DynError>,
+    ) -> Result<bool, DynError> {
+        if let Some(&known) = self.remembered.borrow().get(&(id, node)) {
+            return Ok(known);
+        }
+        let value = f()?;
+        self.remembered.borrow_mut().insert((id, node), value);
+        Ok(value)
+    }
+
+    /// The nodes of a constant `key()` head of a pattern, computed once per document.
+    pub(super) fn key_head(
+        &self,
+        id: usize,
+        f: impl FnOnce() -> Result<Seq<'d>, DynError>,
+    ) -> Result<Rc<Seq<'d>>, DynError> {
+        if let Some(nodes) = self.key_heads.borrow().get(&id) {
+            return Ok(nodes.clone());
+        }
+        let nodes = Rc::new(f()?);
+        self.key_heads.borrow_mut().insert(id, nodes.clone());
+        Ok(nodes)
+    }
+
     /// The index of key `key` over the tree whose document node is `top`.
     fn index(&self, key: usize, top: NodeRef<'d>) -> Result<Rc<KeyIndex<'d>>, DynError> {
         if let Some(index) = self.keys.borrow().get(&(key, top)) {
             return Ok(index.clone());
         }
         let def = &self.schema.keys[key];
+        // An inline tree of the rule set lives as long as the thread, and so does its
+        // index when nothing in the key reads a variable.
+        let lasting =
+            top != self.root && def.use_.variables().is_empty() && !def.pattern.reads_variables();
+        let tree_key = NodeRef::<'static>::from_ptr(top.as_ptr())
+            .filter(|_| lasting)
+            .map(|tree| (self.schema.id, key, tree));
+        if let Some(tree_key) = tree_key {
+            if let Some(index) = TREE_KEYS.with(|k| k.borrow().get(&tree_key).cloned()) {
+                let index: Rc<KeyIndex<'d>> = index;
+                self.keys.borrow_mut().insert((key, top), index.clone());
+                return Ok(index);
+            }
+        }
+        let owned;
+        let nodes: &[NodeRef<'d>] = if top == self.root {
+            &self.nodes
+        } else {
+            owned = visited(top);
+            &owned
+        };
         let mut index = KeyIndex::default();
-        for node in visited(top) {
+        for &node in nodes {
             if !def.pattern.matches(self, node)? {
                 continue;
             }
@@ -302,6 +395,21 @@ impl<'d> Run<'d, '_> {
             }
         }
         let index = Rc::new(index);
+        if let Some(tree_key) = tree_key {
+            // The nodes are those of a tree parsed for the thread (`tree`), which is
+            // never freed.
+            let lasting: KeyIndex<'static> = index
+                .iter()
+                .map(|(k, v)| {
+                    let v = v
+                        .iter()
+                        .filter_map(|n| NodeRef::from_ptr(n.as_ptr()))
+                        .collect();
+                    (k.clone(), v)
+                })
+                .collect();
+            TREE_KEYS.with(|k| k.borrow_mut().insert(tree_key, Rc::new(lasting)));
+        }
         self.keys.borrow_mut().insert((key, top), index.clone());
         Ok(index)
     }

@@ -199,13 +199,14 @@ fn sort_items(items: &mut Seq<'_>) {
     *items = nodes.into_iter().map(Item::Node).collect();
 }
 
-fn context_node<'d>(f: Focus<'_, 'd>, what: &str) -> R<NodeRef<'d>> {
+fn context_node<'d>(f: Focus<'_, 'd>, axis: Axis) -> R<NodeRef<'d>> {
     match f.item {
         Item::Node(n) => Ok(*n),
         Item::Atom(a) => Err(DynError::new(
             "XPTY0020",
             format!(
-                "The context item for {what} is not a node but {}",
+                "The context item for the {} axis is not a node but {}",
+                axis.name(),
                 a.type_name()
             ),
         )),
@@ -269,7 +270,7 @@ fn start<'p, 'd>(p: &'p Path, ev: &mut Ev<'_, 'd>, f: Focus<'_, 'd>) -> R<(Seq<'
             Ok((filter(items, preds, ev)?, &p.steps[1..]))
         }
         Some(Step::Axis(axis, ..)) => {
-            let n = context_node(f, &format!("the {} axis", axis.name()))?;
+            let n = context_node(f, *axis)?;
             Ok((vec![Item::Node(n)], &p.steps))
         }
         None => Ok((vec![f.item.clone()], &p.steps)),
