@@ -317,8 +317,10 @@ impl Compiler {
                 "xsl:key needs @name, @match and @use",
             ));
         };
+        let pattern = self.pattern_of(m, e.line, "xsl:key/@match")?;
         Ok(KeyDef {
-            pattern: self.pattern_of(m, e.line, "xsl:key/@match")?,
+            names: pattern.element_names(),
+            pattern,
             use_: self.expr(u, e.line, "xsl:key/@use")?,
         })
     }

@@ -50,7 +50,7 @@ enum Head {
 enum Axis {
     Child,
     Attribute,
-    SelfAxis,
+    Itself,
     Descendant,
     DescendantOrSelf,
 }
@@ -82,6 +82,10 @@ struct Pred {
 }
 
 type Toks = [(Tok, usize)];
+
+/// Element names a pattern can match: namespace URI and local name, `None` for any
+/// element of the namespace.
+pub(crate) type Names = Vec<(String, Option<String>)>;
 
 /// Parses `src` as a pattern.
 pub(super) fn compile(src: &str, scope: &Scope<'_>) -> Result<Pattern, String> {
@@ -266,7 +270,7 @@ impl Parser<'_, '_> {
             axis = match n.as_str() {
                 "child" => Axis::Child,
                 "attribute" => Axis::Attribute,
-                "self" => Axis::SelfAxis,
+                "self" => Axis::Itself,
                 "descendant" => Axis::Descendant,
                 "descendant-or-self" => Axis::DescendantOrSelf,
                 other => return Err(format!("the {other} axis cannot be used in a pattern")),
@@ -338,14 +342,14 @@ impl Parser<'_, '_> {
 impl Step {
     fn empty_marker() -> Step {
         Step {
-            axis: Axis::SelfAxis,
+            axis: Axis::Itself,
             test: Test::Node,
             preds: Vec::new(),
         }
     }
 
     fn is_empty_marker(&self) -> bool {
-        self.axis == Axis::SelfAxis && self.test == Test::Node && self.preds.is_empty()
+        self.axis == Axis::Itself && self.test == Test::Node && self.preds.is_empty()
     }
 
     /// Whether `node` passes the step's node test (not its predicates).
@@ -376,18 +380,19 @@ impl Step {
 }
 
 impl Pattern {
-    /// Whether some branch can only match elements named `(uri, local)` or any
-    /// element: the names this pattern may match, `None` for any node.
-    pub(super) fn element_names(&self) -> Option<Vec<(String, String)>> {
+    /// The elements the pattern can match, by namespace URI and local name (`None`: any
+    /// in that namespace), or `None` when it may match other nodes or any element.
+    pub(super) fn element_names(&self) -> Option<Names> {
         let mut out = Vec::new();
         for b in &self.branches {
             match b.steps.last() {
-                Some((_, s)) if s.axis != Axis::Attribute => match &s.test {
-                    Test::Name { uri, local } => out.push((uri.clone(), local.clone())),
+                Some((_, s)) if s.axis == Axis::Attribute => {}
+                Some((_, s)) => match &s.test {
+                    Test::Name { uri, local } => out.push((uri.clone(), Some(local.clone()))),
+                    Test::AnyIn(uri) => out.push((uri.clone(), None)),
                     _ => return None,
                 },
-                Some((_, s)) if s.axis == Axis::Attribute => {}
-                _ => return None,
+                None => return None,
             }
         }
         Some(out)
@@ -470,7 +475,7 @@ impl Branch {
         }
         // The nodes from which the step (with its separator) reaches `node`.
         let first: Option<NodeRef<'d>> = match step.axis {
-            Axis::SelfAxis | Axis::DescendantOrSelf => Some(node),
+            Axis::Itself | Axis::DescendantOrSelf => Some(node),
             Axis::Child | Axis::Attribute | Axis::Descendant => parent,
         };
         let climb = *descendant || matches!(step.axis, Axis::Descendant | Axis::DescendantOrSelf);

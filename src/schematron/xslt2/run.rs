@@ -62,6 +62,9 @@ pub(super) struct Run<'d, 's> {
     keys: RefCell<FxHashMap<(usize, NodeRef<'d>), Rc<KeyIndex<'d>>>>,
     /// The document node and every element of the document, in document order.
     nodes: Vec<NodeRef<'d>>,
+    /// The positions in `nodes` of the elements of each name and of each namespace.
+    by_name: FxHashMap<(&'d str, &'d str), Vec<usize>>,
+    by_namespace: FxHashMap<&'d str, Vec<usize>>,
     /// Truth of the predicates of ancestor steps of patterns, by step and node.
     remembered: RefCell<FxHashMap<(usize, NodeRef<'d>), bool>>,
     /// The nodes of patterns' constant `key()` heads, by head.
@@ -74,6 +77,16 @@ pub(super) fn validate(schema: &Compiled, doc: &Document) -> Report {
     for (i, l) in schema.lets.iter().enumerate() {
         let_of[l.slot] = Some(i);
     }
+    let nodes = visited(root);
+    let mut by_name: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+    let mut by_namespace: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (i, n) in nodes.iter().enumerate() {
+        if n.kind() == NodeKind::Element {
+            let (uri, local) = (n.namespace_uri(), n.local_name());
+            by_name.entry((uri, local)).or_default().push(i);
+            by_namespace.entry(uri).or_default().push(i);
+        }
+    }
     let run = Run {
         schema,
         root,
@@ -81,7 +94,9 @@ pub(super) fn validate(schema: &Compiled, doc: &Document) -> Report {
         let_of,
         current: Cell::new(None),
         keys: RefCell::new(FxHashMap::default()),
-        nodes: visited(root),
+        by_name,
+        by_namespace,
+        nodes,
         remembered: RefCell::new(FxHashMap::default()),
         key_heads: RefCell::new(FxHashMap::default()),
     };
@@ -173,17 +188,6 @@ pub(super) fn ebv(seq: &[Item<'_>]) -> Result<bool, DynError> {
 impl<'d> Run<'d, '_> {
     fn all(&self, report: &mut Report) -> Result<(), (DynError, Place)> {
         let nodes = &self.nodes;
-        // The elements of each name, by position in `nodes`: a pattern whose rules all
-        // name the element they match visits only those.
-        let mut by_name: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
-        for (i, n) in nodes.iter().enumerate() {
-            if n.kind() == NodeKind::Element {
-                by_name
-                    .entry((n.namespace_uri(), n.local_name()))
-                    .or_default()
-                    .push(i);
-            }
-        }
         let every: Vec<usize> = (0..nodes.len()).collect();
         for (index, pattern) in self.schema.patterns.iter().enumerate() {
             report.active_patterns.push(ActivePattern {
@@ -195,18 +199,7 @@ impl<'d> Run<'d, '_> {
                 .iter()
                 .map(|r| r.names.as_ref())
                 .collect::<Option<Vec<_>>>()
-                .map(|lists| {
-                    let mut out: Vec<usize> = lists
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|(uri, local)| by_name.get(&(uri.as_str(), local.as_str())))
-                        .flatten()
-                        .copied()
-                        .collect();
-                    out.sort_unstable();
-                    out.dedup();
-                    out
-                });
+                .map(|lists| self.elements_named(lists.into_iter().flatten()));
             for &i in named.as_ref().unwrap_or(&every) {
                 let node = nodes[i];
                 for rule in &pattern.rules {
@@ -230,9 +223,10 @@ impl<'d> Run<'d, '_> {
             None => true,
             Some(names) => {
                 node.kind() == NodeKind::Element
-                    && names
-                        .iter()
-                        .any(|(uri, local)| node.local_name_is(local) && node.namespace_uri_is(uri))
+                    && names.iter().any(|(uri, local)| {
+                        local.as_ref().is_none_or(|l| node.local_name_is(l))
+                            && node.namespace_uri_is(uri)
+                    })
             }
         }
     }
@@ -326,6 +320,24 @@ impl<'d> Run<'d, '_> {
         }
     }
 
+    /// The positions in `nodes` of the elements with one of `names`, in document order.
+    fn elements_named<'n>(
+        &self,
+        names: impl Iterator<Item = &'n (String, Option<String>)>,
+    ) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for (uri, local) in names {
+            let found = match local {
+                Some(local) => self.by_name.get(&(uri.as_str(), local.as_str())),
+                None => self.by_namespace.get(uri.as_str()),
+            };
+            out.extend(found.into_iter().flatten());
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The truth of `f` for `(id, node)`, computed once per document.
     pub(super) fn remembered(
         &self,
@@ -375,15 +387,17 @@ impl<'d> Run<'d, '_> {
                 return Ok(index);
             }
         }
-        let owned;
-        let nodes: &[NodeRef<'d>] = if top == self.root {
-            &self.nodes
-        } else {
-            owned = visited(top);
-            &owned
+        let nodes: Vec<NodeRef<'d>> = match &def.names {
+            _ if top != self.root => visited(top),
+            Some(names) => self
+                .elements_named(names.iter())
+                .into_iter()
+                .map(|i| self.nodes[i])
+                .collect(),
+            None => self.nodes.clone(),
         };
         let mut index = KeyIndex::default();
-        for &node in nodes {
+        for node in nodes {
             if !def.pattern.matches(self, node)? {
                 continue;
             }
