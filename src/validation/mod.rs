@@ -40,7 +40,9 @@ pub fn validate(
     schemas: &[Schema],
     limits: ParseLimits,
 ) -> Result<Report, ValidateError> {
-    let mets = if schemas.iter().any(|s| !s.reads_whole_document()) {
+    // The document is always read, also with no schema, so that what cannot be read is
+    // refused whatever the rule sets.
+    let mets = if schemas.is_empty() || schemas.iter().any(|s| !s.reads_whole_document()) {
         Some(mets_document(bytes, limits)?)
     } else {
         None
