@@ -564,3 +564,64 @@ fn validate_on_the_command_line_runs_zvdd_and_a_file_together() {
         assert!(err.contains(line), "{line} missing from {err}");
     }
 }
+
+#[tokio::test]
+async fn the_ddb_rule_set_runs_in_the_job_instead_of_zvdd_with_its_ids_and_messages() {
+    let ddb = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../shared/corpus/ddb-schematron/ddb_validierung_mets-mods-ap-digitalisierte-medien.sch",
+    );
+    assert!(
+        ddb.is_file(),
+        "the shared corpus is missing: expected {}",
+        ddb.display()
+    );
+    let app = app_with_records().await;
+    set_rules(&app, &[ddb.to_str().unwrap()]).await;
+    run_job(&app).await;
+    let schema = vitrine::schematron::Schema::compile_file(&ddb, &Default::default()).unwrap();
+    let mut checked = 0;
+    for local in ["demo_mono_0001", "demo_mono_0003", "demo_mono_0009"] {
+        let (state, _, _, findings) = validation(&app, local).await;
+        let mut stored: Vec<(String, String, String)> = findings
+            .iter()
+            .filter(|f| f.stage == "before")
+            .map(|f| {
+                assert_eq!(
+                    f.rule_set,
+                    "ddb_validierung_mets-mods-ap-digitalisierte-medien"
+                );
+                (f.rule_id.clone(), f.class.clone(), f.message.clone())
+            })
+            .collect();
+        // What the DDB's rules report on the record as imported, run directly.
+        let bytes = std::fs::read(fixtures().join(format!("main/{local}.xml"))).unwrap();
+        let doc = vitrine::validation::mets_document(&bytes, Default::default()).unwrap();
+        let report = schema.validate(&doc);
+        let mut expected: Vec<(String, String, String)> = report
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.rule_id.to_string(),
+                    f.class.as_str().to_string(),
+                    f.message.clone(),
+                )
+            })
+            .collect();
+        stored.sort();
+        expected.sort();
+        assert_eq!(stored, expected, "{local}");
+        assert!(
+            stored.iter().all(|(id, _, _)| !id.starts_with("METS-AP")),
+            "zvdd.sch ran: {stored:?}"
+        );
+        if stored.iter().any(|(_, class, _)| class == "error") {
+            assert_ne!(state, ValidationState::Valid, "{local}");
+        }
+        checked += expected.len();
+    }
+    assert!(
+        checked > 0,
+        "the DDB rules report nothing on the demo records, so this test compares nothing"
+    );
+}
