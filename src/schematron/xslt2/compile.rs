@@ -319,7 +319,7 @@ impl Compiler {
         };
         let pattern = self.pattern_of(m, e.line, "xsl:key/@match")?;
         Ok(KeyDef {
-            names: pattern.element_names(),
+            names: pattern.selection(),
             pattern,
             use_: self.expr(u, e.line, "xsl:key/@use")?,
         })
@@ -403,7 +403,7 @@ impl Compiler {
         Ok(RuleDef {
             id: r.attr("id").map(Arc::from),
             context: Arc::from(context),
-            names: pattern.element_names(),
+            names: pattern.selection(),
             pattern,
             lets,
             checks,

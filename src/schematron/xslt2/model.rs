@@ -1,7 +1,7 @@
 //! The compiled `xslt2` rule set: plain data (`Send + Sync`), shared by every validating
 //! thread. Inline XML trees are kept as text and parsed once per thread (`run.rs`).
 
-use super::pattern::{Names, Pattern};
+use super::pattern::{Pattern, Selection};
 use crate::schematron::report::{Class, Kind};
 use crate::xpath::v2::Expr2;
 use std::sync::Arc;
@@ -92,8 +92,8 @@ pub(crate) enum VarValue {
 #[derive(Debug)]
 pub(crate) struct KeyDef {
     pub pattern: Pattern,
-    /// The elements the pattern can match (`None`: any node).
-    pub names: Option<Names>,
+    /// The nodes the pattern can match (`None`: any node).
+    pub names: Option<Selection>,
     pub use_: Expr2,
 }
 
@@ -110,8 +110,8 @@ pub(crate) struct RuleDef {
     /// The context as written.
     pub context: Arc<str>,
     pub pattern: Pattern,
-    /// The elements the context can match (`None`: any node).
-    pub names: Option<Names>,
+    /// The nodes the context can match (`None`: any node).
+    pub names: Option<Selection>,
     /// Indexes into [`Compiled::lets`], in order.
     pub lets: Vec<usize>,
     pub checks: Vec<CheckDef>,

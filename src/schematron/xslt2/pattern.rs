@@ -79,6 +79,8 @@ struct Step {
 #[derive(Debug, Clone)]
 struct Pred {
     expr: Expr2,
+    /// `k` when the predicate is the number literal `k` alone.
+    index: Option<usize>,
 }
 
 type Toks = [(Tok, usize)];
@@ -86,6 +88,13 @@ type Toks = [(Tok, usize)];
 /// Element names a pattern can match: namespace URI and local name, `None` for any
 /// element of the namespace.
 pub(crate) type Names = Vec<(String, Option<String>)>;
+
+/// The nodes a pattern can match: elements by name, and the nodes of constant `key()`s.
+#[derive(Debug, Clone)]
+pub(crate) struct Selection {
+    pub names: Names,
+    pub keyed: bool,
+}
 
 /// Parses `src` as a pattern.
 pub(super) fn compile(src: &str, scope: &Scope<'_>) -> Result<Pattern, String> {
@@ -173,9 +182,14 @@ impl Parser<'_, '_> {
     fn preds(&mut self) -> Result<Vec<Pred>, String> {
         let mut preds = Vec::new();
         while self.peek(0) == Some(&Tok::LBracket) {
+            let start = self.at + 1;
             let text = self.group(&Tok::LBracket, &Tok::RBracket)?.to_string();
             let expr = Expr2::compile(&text, self.scope)?;
-            preds.push(Pred { expr });
+            let index = match &self.toks[start..self.at - 1] {
+                [(Tok::Number(k), _)] if k.fract() == 0.0 && *k >= 1.0 => Some(*k as usize),
+                _ => None,
+            };
+            preds.push(Pred { expr, index });
         }
         Ok(preds)
     }
@@ -381,21 +395,49 @@ impl Step {
 
 impl Pattern {
     /// The elements the pattern can match, by namespace URI and local name (`None`: any
-    /// in that namespace), or `None` when it may match other nodes or any element.
-    pub(super) fn element_names(&self) -> Option<Names> {
-        let mut out = Vec::new();
+    /// in that namespace), and whether it also matches the nodes of a constant `key()`
+    /// ([`Pattern::key_nodes`]); `None` when it may match other nodes or any element.
+    pub(super) fn selection(&self) -> Option<Selection> {
+        let mut out = Selection {
+            names: Vec::new(),
+            keyed: false,
+        };
         for b in &self.branches {
-            match b.steps.last() {
-                Some((_, s)) if s.axis == Axis::Attribute => {}
-                Some((_, s)) => match &s.test {
-                    Test::Name { uri, local } => out.push((uri.clone(), Some(local.clone()))),
-                    Test::AnyIn(uri) => out.push((uri.clone(), None)),
+            match (b.steps.last(), &b.head) {
+                (Some((_, s)), _) if s.axis == Axis::Attribute => {}
+                (Some((_, s)), _) => match &s.test {
+                    Test::Name { uri, local } => out.names.push((uri.clone(), Some(local.clone()))),
+                    Test::AnyIn(uri) => out.names.push((uri.clone(), None)),
                     _ => return None,
                 },
-                None => return None,
+                (None, Head::Key { constant: true, .. }) => out.keyed = true,
+                (None, _) => return None,
             }
         }
         Some(out)
+    }
+
+    /// The nodes of the branches that are a constant `key()` call alone, in `root`'s
+    /// document.
+    pub(super) fn key_nodes<'d>(
+        &self,
+        env: &Run<'d, '_>,
+        root: NodeRef<'d>,
+    ) -> Result<Vec<NodeRef<'d>>, DynError> {
+        let mut out = Vec::new();
+        for b in self.branches.iter().filter(|b| b.steps.is_empty()) {
+            if let Head::Key { key, value, .. } = &b.head {
+                let nodes = env.key_head(&**value as *const Expr2 as usize, || {
+                    let values = crate::xpath::v2::atomize(&value.eval(env, &Item::Node(root))?);
+                    env.key(*key, &values, Some(root))
+                })?;
+                out.extend(nodes.iter().filter_map(|n| match n {
+                    Item::Node(n) => Some(*n),
+                    Item::Atom(_) => None,
+                }));
+            }
+        }
+        Ok(out)
     }
 
     /// Whether a predicate or `key()` argument of the pattern reads a variable.
@@ -530,6 +572,17 @@ impl Branch {
 /// the node's position among its siblings that pass the test and the predicates before.
 fn preds_hold<'d>(env: &Run<'d, '_>, step: &Step, node: NodeRef<'d>) -> Result<bool, DynError> {
     for (j, p) in step.preds.iter().enumerate() {
+        if let (0, Some(k), Axis::Child) = (j, p.index, step.axis) {
+            // `[k]` first: the node is the k-th when k - 1 siblings before it pass the test.
+            let before = std::iter::successors(node.prev_sibling(), NodeRef::prev_sibling)
+                .filter(|s| step.test(*s))
+                .take(k)
+                .count();
+            if before + 1 != k {
+                return Ok(false);
+            }
+            continue;
+        }
         let position = || sibling_position(env, step, j, node);
         if !p.holds_with(env, node, position)? {
             return Ok(false);

@@ -65,6 +65,8 @@ pub(super) struct Run<'d, 's> {
     /// The positions in `nodes` of the elements of each name and of each namespace.
     by_name: FxHashMap<(&'d str, &'d str), Vec<usize>>,
     by_namespace: FxHashMap<&'d str, Vec<usize>>,
+    /// The position of each of `nodes`, made on first use.
+    positions: std::cell::OnceCell<FxHashMap<NodeRef<'d>, usize>>,
     /// Truth of the predicates of ancestor steps of patterns, by step and node.
     remembered: RefCell<FxHashMap<(usize, NodeRef<'d>), bool>>,
     /// The nodes of patterns' constant `key()` heads, by head.
@@ -96,6 +98,7 @@ pub(super) fn validate(schema: &Compiled, doc: &Document) -> Report {
         keys: RefCell::new(FxHashMap::default()),
         by_name,
         by_namespace,
+        positions: std::cell::OnceCell::new(),
         nodes,
         remembered: RefCell::new(FxHashMap::default()),
         key_heads: RefCell::new(FxHashMap::default()),
@@ -194,12 +197,28 @@ impl<'d> Run<'d, '_> {
                 id: pattern.id.clone(),
                 name: pattern.name.clone(),
             });
-            let named: Option<Vec<usize>> = pattern
+            let selected = pattern
                 .rules
                 .iter()
-                .map(|r| r.names.as_ref())
-                .collect::<Option<Vec<_>>>()
-                .map(|lists| self.elements_named(lists.into_iter().flatten()));
+                .map(|r| r.names.as_ref().map(|s| (r, s)))
+                .collect::<Option<Vec<_>>>();
+            let named: Option<Vec<usize>> = match selected {
+                None => None,
+                Some(rules) => {
+                    let mut at = self.elements_named(rules.iter().flat_map(|(_, s)| &s.names));
+                    for (rule, _) in rules.iter().filter(|(_, s)| s.keyed) {
+                        let place = || Some((rule.context.clone(), Arc::from(""), String::new()));
+                        let nodes = rule
+                            .pattern
+                            .key_nodes(self, self.root)
+                            .map_err(|e| (e, place()))?;
+                        at.extend(nodes.iter().filter_map(|n| self.position(*n)));
+                    }
+                    at.sort_unstable();
+                    at.dedup();
+                    Some(at)
+                }
+            };
             for &i in named.as_ref().unwrap_or(&every) {
                 let node = nodes[i];
                 for rule in &pattern.rules {
@@ -221,14 +240,29 @@ impl<'d> Run<'d, '_> {
     fn may_match(&self, rule: &RuleDef, node: NodeRef<'d>) -> bool {
         match &rule.names {
             None => true,
-            Some(names) => {
+            Some(selection) if selection.keyed => true,
+            Some(selection) => {
                 node.kind() == NodeKind::Element
-                    && names.iter().any(|(uri, local)| {
+                    && selection.names.iter().any(|(uri, local)| {
                         local.as_ref().is_none_or(|l| node.local_name_is(l))
                             && node.namespace_uri_is(uri)
                     })
             }
         }
+    }
+
+    /// The position of `node` in `nodes`, if it is the document node or an element.
+    fn position(&self, node: NodeRef<'d>) -> Option<usize> {
+        self.positions
+            .get_or_init(|| {
+                self.nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (*n, i))
+                    .collect()
+            })
+            .get(&node)
+            .copied()
     }
 
     fn fire(
@@ -389,12 +423,12 @@ impl<'d> Run<'d, '_> {
         }
         let nodes: Vec<NodeRef<'d>> = match &def.names {
             _ if top != self.root => visited(top),
-            Some(names) => self
-                .elements_named(names.iter())
+            Some(selection) if !selection.keyed => self
+                .elements_named(selection.names.iter())
                 .into_iter()
                 .map(|i| self.nodes[i])
                 .collect(),
-            None => self.nodes.clone(),
+            _ => self.nodes.clone(),
         };
         let mut index = KeyIndex::default();
         for node in nodes {
