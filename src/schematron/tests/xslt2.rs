@@ -237,3 +237,26 @@ fn an_oai_envelope_is_part_of_what_an_xslt2_rule_set_reads() {
             .unwrap();
     assert_eq!(ids(&report), ["wrapped", "bare"]);
 }
+
+#[test]
+fn a_context_naming_an_absent_element_still_raises_what_its_predicates_raise() {
+    let doc = "<mets:mets xmlns:mets='http://www.loc.gov/METS/'><mets:note>a<mets:b/>b</mets:note></mets:mets>";
+    // `mets:absent` is nowhere, but the predicate on `mets:note` is evaluated first (as
+    // the XSLT validator tests a pattern from its last step up) and raises.
+    let report = run2(
+        "<pattern><rule context='mets:absent/mets:note[string-length(text()) &gt; 0]'>
+           <report id='never' test='true()'/></rule></pattern>",
+        doc,
+    );
+    assert_eq!(ids(&report), ["schema"], "{:#?}", report.findings);
+    assert!(report.findings[0].message.contains("XPTY0004"));
+    // A predicate that only compares names cannot raise: nothing is reported.
+    let report = run2(
+        "<pattern><rule context='mets:absent/element()[local-name() = \"note\"]'>
+           <report id='never' test='true()'/></rule></pattern>
+         <pattern><rule context='mets:mets/element()[local-name() = \"note\"]'>
+           <report id='note' test='true()'/></rule></pattern>",
+        doc,
+    );
+    assert_eq!(ids(&report), ["note"]);
+}

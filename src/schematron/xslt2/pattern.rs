@@ -81,6 +81,9 @@ struct Pred {
     expr: Expr2,
     /// `k` when the predicate is the number literal `k` alone.
     index: Option<usize>,
+    /// Whether the predicate cannot raise a dynamic error: it only compares names and
+    /// attributes with string literals (`local-name() = 'mets'`, `@TYPE = ('a', 'b')`).
+    safe: bool,
 }
 
 type Toks = [(Tok, usize)];
@@ -94,6 +97,24 @@ pub(crate) type Names = Vec<(String, Option<String>)>;
 pub(crate) struct Selection {
     pub names: Names,
     pub keyed: bool,
+}
+
+/// Whether a predicate's tokens only compare names (`local-name()`, `namespace-uri()`,
+/// `name()`) and attributes with string literals, combined with `and`, `or`, `not()`:
+/// nothing in it can raise a dynamic error.
+fn safe_tokens(toks: &Toks) -> bool {
+    toks.iter().enumerate().all(|(i, (t, _))| match t {
+        Tok::Literal(_) | Tok::Eq | Tok::Ne | Tok::Comma | Tok::LParen | Tok::RParen | Tok::At => {
+            true
+        }
+        Tok::Name(n) => {
+            i > 0 && toks[i - 1].0 == Tok::At
+                || matches!(toks.get(i + 1), Some((Tok::LParen, _)))
+                    && matches!(n.as_str(), "local-name" | "namespace-uri" | "name" | "not")
+                || matches!(n.as_str(), "and" | "or")
+        }
+        _ => false,
+    })
 }
 
 /// Parses `src` as a pattern.
@@ -189,7 +210,8 @@ impl Parser<'_, '_> {
                 [(Tok::Number(k), _)] if k.fract() == 0.0 && *k >= 1.0 => Some(*k as usize),
                 _ => None,
             };
-            preds.push(Pred { expr, index });
+            let safe = safe_tokens(&self.toks[start..self.at - 1]);
+            preds.push(Pred { expr, index, safe });
         }
         Ok(preds)
     }
@@ -438,6 +460,24 @@ impl Pattern {
             }
         }
         Ok(out)
+    }
+
+    /// Whether no node of the document can match: each branch names an element the
+    /// document lacks (`has` answers that), on a step below which no predicate can
+    /// raise an error (those would be evaluated before the missing element is looked
+    /// for).
+    pub(super) fn impossible(&self, has: impl Fn(&str, &str) -> bool) -> bool {
+        self.branches.iter().all(|b| {
+            b.steps.iter().enumerate().any(|(i, (_, s))| match &s.test {
+                Test::Name { uri, local } if s.axis != Axis::Attribute => {
+                    !has(uri, local)
+                        && b.steps[i + 1..]
+                            .iter()
+                            .all(|(_, s)| s.preds.iter().all(|p| p.safe))
+                }
+                _ => false,
+            })
+        })
     }
 
     /// Whether a predicate or `key()` argument of the pattern reads a variable.

@@ -219,9 +219,19 @@ impl<'d> Run<'d, '_> {
                     Some(at)
                 }
             };
+            // Rules whose context names an element the document lacks are left out.
+            let has = |uri: &str, local: &str| self.by_name.contains_key(&(uri, local));
+            let rules: Vec<&RuleDef> = pattern
+                .rules
+                .iter()
+                .filter(|r| !r.pattern.impossible(has))
+                .collect();
+            if rules.is_empty() {
+                continue;
+            }
             for &i in named.as_ref().unwrap_or(&every) {
                 let node = nodes[i];
-                for rule in &pattern.rules {
+                for &rule in &rules {
                     if !self.may_match(rule, node) {
                         continue;
                     }
