@@ -88,6 +88,9 @@ struct Pred {
 
 type Toks = [(Tok, usize)];
 
+/// The most steps a path of a pattern may have.
+const MAX_STEPS: usize = 256;
+
 /// Element names a pattern can match: namespace URI and local name, `None` for any
 /// element of the namespace.
 pub(crate) type Names = Vec<(String, Option<String>)>;
@@ -252,6 +255,12 @@ impl Parser<'_, '_> {
         }
         if matches!(head, Head::Key { .. }) && steps.len() == 1 && steps[0].1.is_empty_marker() {
             steps.clear();
+        }
+        // Matching climbs one step per level of recursion.
+        if steps.len() > MAX_STEPS {
+            return Err(format!(
+                "a pattern of more than {MAX_STEPS} steps is not supported"
+            ));
         }
         Ok(Branch { head, steps })
     }

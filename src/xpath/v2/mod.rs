@@ -113,7 +113,6 @@ mod eval;
 mod functions;
 mod parser;
 mod path;
-mod pattern;
 mod strings;
 mod terms;
 #[cfg(test)]
@@ -138,22 +137,6 @@ impl Expr2 {
     /// variable or key name).
     pub fn compile(src: &str, scope: &Scope) -> Result<Expr2, String> {
         let mut x = parser::parse(src)?;
-        let vars = bind::bind(&mut x, scope)?;
-        Ok(Expr2 {
-            source: src.to_string(),
-            x,
-            vars,
-        })
-    }
-
-    /// An XSLT 2.0/3.0 match pattern (a union of path patterns with steps on the child,
-    /// attribute, self, descendant and descendant-or-self axes, starting with `/`, `//`,
-    /// `key(…)` or `$var` or relative), compiled as the expression that, evaluated with
-    /// the document node as context item, selects every node the pattern matches, in
-    /// document order: N matches P when N is in `root(N)//(P)`. `Err` for what is not a
-    /// pattern.
-    pub fn compile_pattern(src: &str, scope: &Scope) -> Result<Expr2, String> {
-        let mut x = pattern::parse_pattern(src)?;
         let vars = bind::bind(&mut x, scope)?;
         Ok(Expr2 {
             source: src.to_string(),

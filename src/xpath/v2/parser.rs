@@ -27,6 +27,7 @@ pub(super) fn parse(src: &str) -> Parsed<X> {
     if toks.is_empty() {
         return Err("empty expression".into());
     }
+    check_nesting(&toks)?;
     let mut p = Parser {
         toks,
         at: 0,
@@ -37,6 +38,32 @@ pub(super) fn parse(src: &str) -> Parsed<X> {
         None => Ok(e),
         Some((t, offset)) => Err(format!("unexpected {t:?} at offset {offset}")),
     }
+}
+
+/// How deep brackets and signs may nest: the parser, the binder and the evaluator recurse
+/// once per level, and an expression of a schema must not exhaust the stack.
+const MAX_NESTING: usize = 200;
+
+fn check_nesting(toks: &[(Tok, usize)]) -> Parsed<()> {
+    let (mut depth, mut signs) = (0usize, 0usize);
+    for (t, offset) in toks {
+        match t {
+            Tok::LParen | Tok::LBracket => depth += 1,
+            Tok::RParen | Tok::RBracket => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        signs = if matches!(t, Tok::Minus | Tok::Plus) {
+            signs + 1
+        } else {
+            0
+        };
+        if depth > MAX_NESTING || signs > MAX_NESTING {
+            return Err(format!(
+                "the expression nests deeper than {MAX_NESTING} levels at offset {offset}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn is_kind_name(n: &str) -> bool {
