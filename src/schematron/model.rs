@@ -85,11 +85,12 @@ pub(crate) struct CheckDef {
     pub diagnostics: Vec<(Arc<str>, Vec<MessagePart>)>,
 }
 
-/// A piece of an assertion or diagnostic message.
+/// A piece of an assertion or diagnostic message; `E` is how an expression is held (an
+/// index into [`Compiled::exprs`], or an XPath 2.0 expression under `xslt2`).
 #[derive(Debug, Clone)]
-pub(crate) enum MessagePart {
+pub(crate) enum MessagePart<E = ExprId> {
     Text(String),
-    ValueOf(ExprId),
+    ValueOf(E),
     /// `name` with an optional `@path`.
-    Name(Option<ExprId>),
+    Name(Option<E>),
 }

@@ -193,36 +193,49 @@ impl<'s> Builder<'s> {
     }
 
     fn message_into(&mut self, e: &Elem, parts: &mut Vec<MessagePart>) -> Result<(), CompileError> {
-        for c in &e.children {
-            match c {
-                // A white-space-only text node is dropped, as XSLT strips it from the
-                // stylesheet the ISO skeleton generates: `<value-of/> <value-of/>` reads
-                // "ab" in lxml.isoschematron, and so here.
-                Item::Text(t) if t.trim().is_empty() => {}
-                Item::Text(t) => parts.push(MessagePart::Text(t.clone())),
-                Item::Elem(x) if x.is_sch("value-of") => {
-                    let select = x
-                        .attr("select")
-                        .ok_or_else(|| CompileError::new(x.line, "value-of", "missing @select"))?;
-                    parts.push(MessagePart::ValueOf(self.expr(
-                        select,
-                        x.line,
-                        "value-of/@select",
-                    )?));
-                }
-                Item::Elem(x) if x.is_sch("name") => {
-                    let path = match x.attr("path") {
-                        Some(p) => Some(self.expr(p, x.line, "name/@path")?),
-                        None => None,
-                    };
-                    parts.push(MessagePart::Name(path));
-                }
-                Item::Elem(x) => {
-                    refuse_xslt(x, "a message")?;
-                    self.message_into(x, parts)?;
-                }
+        message_parts(e, parts, &mut |src, line, construct| {
+            self.expr(src, line, construct)
+        })
+    }
+}
+
+/// Collects the parts of message `e` into `parts`: text, `value-of`, `name`; `emph`,
+/// `dir`, `span` and foreign elements contribute their content, XSLT is refused. `expr`
+/// compiles an expression (source, line, construct) the way the query binding holds it.
+pub(super) fn message_parts<E>(
+    e: &Elem,
+    parts: &mut Vec<MessagePart<E>>,
+    expr: &mut dyn FnMut(&str, usize, &str) -> Result<E, CompileError>,
+) -> Result<(), CompileError> {
+    for c in &e.children {
+        match c {
+            // A white-space-only text node is dropped, as XSLT strips it from the
+            // stylesheet the ISO skeleton generates: `<value-of/> <value-of/>` reads
+            // "ab" in lxml.isoschematron, and so here.
+            Item::Text(t) if t.trim().is_empty() => {}
+            Item::Text(t) => parts.push(MessagePart::Text(t.clone())),
+            Item::Elem(x) if x.is_sch("value-of") => {
+                let select = x
+                    .attr("select")
+                    .ok_or_else(|| CompileError::new(x.line, "value-of", "missing @select"))?;
+                parts.push(MessagePart::ValueOf(expr(
+                    select,
+                    x.line,
+                    "value-of/@select",
+                )?));
+            }
+            Item::Elem(x) if x.is_sch("name") => {
+                let path = match x.attr("path") {
+                    Some(p) => Some(expr(p, x.line, "name/@path")?),
+                    None => None,
+                };
+                parts.push(MessagePart::Name(path));
+            }
+            Item::Elem(x) => {
+                refuse_xslt(x, "a message")?;
+                message_parts(x, parts, expr)?;
             }
         }
-        Ok(())
     }
+    Ok(())
 }

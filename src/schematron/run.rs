@@ -193,7 +193,8 @@ fn setup<'d, 'h>(
     Ok(ev)
 }
 
-fn engine_error(message: String) -> Finding {
+/// A finding that reports what kept the engine from checking (id `schema`, no rule).
+pub(super) fn engine_error(message: String) -> Finding {
     Finding {
         rule_id: Arc::from("schema"),
         kind: Kind::Assert,

@@ -4,13 +4,14 @@
 //! not run is refused with its line.
 
 use super::model::{
-    CheckDef, Compiled, Instr, KeyDef, LetDef, LetValue, MessagePart, PatternDef, RuleDef, VarValue,
+    CheckDef, Compiled, Instr, KeyDef, LetDef, LetValue, PatternDef, RuleDef, VarValue,
 };
 use super::pattern::{self, Pattern};
 use crate::schematron::compile::schema_children;
 use crate::schematron::error::CompileError;
 use crate::schematron::options::{CompileOptions, SCH_NS, XSL_NS};
 use crate::schematron::report::{Class, Kind};
+use crate::schematron::rules::message_parts;
 use crate::schematron::tree::{normalize, Elem, Item};
 use crate::xpath::v2::{Expr2, Scope};
 use std::collections::HashMap;
@@ -446,7 +447,9 @@ impl Compiler {
             None => Arc::from(format!("{label}/{rule_index}/{index}")),
         };
         let mut message = Vec::new();
-        self.message(e, &mut message)?;
+        message_parts(e, &mut message, &mut |src, line, construct| {
+            self.expr(src, line, construct)
+        })?;
         Ok(CheckDef {
             rule_id,
             kind,
@@ -458,43 +461,6 @@ impl Compiler {
             see: e.attr("see").map(Arc::from),
             message,
         })
-    }
-
-    /// The parts of a message: text, `value-of`, `name`; `emph`, `dir`, `span` and
-    /// foreign elements give their content.
-    fn message(&mut self, e: &Elem, parts: &mut Vec<MessagePart>) -> Result<(), CompileError> {
-        for c in &e.children {
-            match c {
-                Item::Text(t) if t.trim().is_empty() => {}
-                Item::Text(t) => parts.push(MessagePart::Text(t.clone())),
-                Item::Elem(x) if x.is_sch("value-of") => {
-                    let select = x
-                        .attr("select")
-                        .ok_or_else(|| CompileError::new(x.line, "value-of", "missing @select"))?;
-                    parts.push(MessagePart::ValueOf(self.expr(
-                        select,
-                        x.line,
-                        "value-of/@select",
-                    )?));
-                }
-                Item::Elem(x) if x.is_sch("name") => {
-                    let path = match x.attr("path") {
-                        Some(p) => Some(self.expr(p, x.line, "name/@path")?),
-                        None => None,
-                    };
-                    parts.push(MessagePart::Name(path));
-                }
-                Item::Elem(x) if x.ns == XSL_NS => {
-                    return Err(CompileError::new(
-                        x.line,
-                        format!("xsl:{}", x.name),
-                        "XSLT in a message is not supported",
-                    ))
-                }
-                Item::Elem(x) => self.message(x, parts)?,
-            }
-        }
-        Ok(())
     }
 }
 

@@ -2,6 +2,7 @@
 //! thread. Inline XML trees are kept as text and parsed once per thread (`run.rs`).
 
 use super::pattern::{Pattern, Selection};
+pub(crate) use crate::schematron::model::MessagePart;
 use crate::schematron::report::{Class, Kind};
 use crate::xpath::v2::Expr2;
 use std::sync::Arc;
@@ -127,13 +128,5 @@ pub(crate) struct CheckDef {
     pub class: Class,
     pub flag: Option<Arc<str>>,
     pub see: Option<Arc<str>>,
-    pub message: Vec<MessagePart>,
-}
-
-#[derive(Debug)]
-pub(crate) enum MessagePart {
-    Text(String),
-    ValueOf(Expr2),
-    /// `name`, with an optional `@path`.
-    Name(Option<Expr2>),
+    pub message: Vec<MessagePart<Expr2>>,
 }

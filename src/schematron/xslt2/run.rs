@@ -5,11 +5,12 @@
 use super::model::{CheckDef, Compiled, LetValue, MessagePart, RuleDef};
 use super::program;
 use crate::schematron::location::location;
-use crate::schematron::report::{ActivePattern, Class, Finding, FiredRule, Kind, Report};
+use crate::schematron::report::{ActivePattern, Finding, FiredRule, Kind, Report};
+use crate::schematron::run::engine_error;
 use crate::schematron::tree::normalize;
 use crate::xml::node::{NodeKind, NodeRef};
 use crate::xml::{parse, ParseLimits};
-use crate::xpath::v2::{atomize, string_value, Atomic, DynError, Env, Item, Seq};
+use crate::xpath::v2::{atomize, string_value, Atomic, DynError, Env, Expr2, Item, Seq};
 use libxml::tree::Document;
 use rustc_hash::FxHashMap;
 use std::cell::{Cell, RefCell};
@@ -135,19 +136,8 @@ fn dynamic_error(error: DynError, place: Place) -> Finding {
     }
     message.push_str("; the validation of this document against the rule set stops here");
     Finding {
-        rule_id: Arc::from("schema"),
-        kind: Kind::Assert,
-        class: Class::Error,
-        role: None,
-        flag: None,
-        message,
-        location: String::new(),
-        see: None,
-        pattern: None,
-        context: Arc::from(""),
         test,
-        diagnostics: Vec::new(),
-        fired_rule: 0,
+        ..engine_error(message)
     }
 }
 
@@ -314,7 +304,7 @@ impl<'d> Run<'d, '_> {
         Ok(())
     }
 
-    fn message(&self, parts: &[MessagePart], node: NodeRef<'d>) -> Result<String, DynError> {
+    fn message(&self, parts: &[MessagePart<Expr2>], node: NodeRef<'d>) -> Result<String, DynError> {
         let mut out = String::new();
         for part in parts {
             match part {
