@@ -53,6 +53,10 @@ impl Application {
                 .app_data(web::PayloadConfig::new(1 << 20))
                 .configure(routes)
         })
+        // A response goes out in several writes (markup, then each record): without
+        // this, Nagle's algorithm holds the last one back until the client's delayed
+        // acknowledgement, some 40 ms on every keep-alive request.
+        .tcp_nodelay(true)
         .listen(listener)?
         .run();
         Ok(Application {
