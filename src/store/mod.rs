@@ -37,7 +37,9 @@ mod users;
 mod validation;
 
 pub use claims::{Claim, ClaimRequest, ClaimStore, ClaimedTask, HeldRecords};
-pub use compression::{compress, decompress, decompressed_size, StoredBody};
+pub use compression::{
+    compress, decompress, decompressed_size, deflate_segment, stored_segment, StoredBody,
+};
 pub use connect::OpenError;
 pub use disseminations::{DisseminationStore, Item, ListQuery};
 pub use domains::DomainStore;

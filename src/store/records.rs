@@ -37,7 +37,7 @@ pub struct PutRecord {
 pub struct Payload {
     /// metadataPrefix.
     pub prefix: String,
-    /// zstd-compressed body.
+    /// The compressed body (a deflate piece, see `store::compression`).
     pub compressed: Vec<u8>,
     /// SHA-256 of the uncompressed body.
     pub digest: [u8; 32],

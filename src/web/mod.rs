@@ -3,6 +3,7 @@
 
 pub mod api;
 mod auth;
+mod gzip;
 mod home;
 mod oai;
 mod observe;

@@ -6,8 +6,11 @@ use super::{auth, origin, AppState};
 use crate::metrics::{Overload, VerbLabel};
 use crate::oai::document::Document;
 use crate::oai::{respond, Endpoint};
+use crate::store::StoreError;
 use actix_web::body::SizedStream;
-use actix_web::http::header::{ContentType, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use actix_web::http::header::{
+    ContentType, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, VARY,
+};
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
@@ -145,7 +148,7 @@ async fn serve(
             if document.issued_token() {
                 super::observe::note_token(req);
             }
-            send(state, document, reserved, asks_for_compression(req))
+            send(state, document, reserved, Encoding::of(req))
         }
         Err(e) => super::home::unavailable(state, &e),
     }
@@ -173,9 +176,10 @@ fn busy(state: &AppState, bytes: u64) -> HttpResponse {
 /// buffer, never copied whole into the connection's write buffer.
 const SLICE: usize = 64 * 1024;
 
-/// Bytes handed at a time to a connection that compresses: the compressor runs on a
-/// blocking thread for each chunk of 1 KiB or more, so the records of a page are passed
-/// on together rather than one by one.
+/// Bytes handed at a time to a compressed response: for deflate, the middleware's
+/// compressor runs on a blocking thread for each chunk of 1 KiB or more; for gzip, the
+/// short markup between stored pieces is passed on with them. Either way the records of a
+/// page go out together rather than one by one.
 const COMPRESSED_SLICE: usize = 256 * 1024;
 
 /// `pieces` joined into chunks of at least `at_least` bytes (the last may be shorter).
@@ -202,28 +206,45 @@ fn joined(
     })
 }
 
-/// Whether the client asks for a compressed response (`server` compresses gzip and
-/// deflate): only how the body is handed on depends on it, never its bytes.
-fn asks_for_compression(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all(actix_web::http::header::ACCEPT_ENCODING)
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| {
-            let v = v.to_ascii_lowercase();
-            v.contains("gzip") || v.contains("deflate")
-        })
+/// How a response is encoded for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    /// Sent as it is.
+    Identity,
+    /// gzip, made here from the stored deflate pieces (`web::gzip`).
+    Gzip,
+    /// Another compression the client asks for (deflate), left to the compression
+    /// middleware: the body is handed on in larger chunks.
+    Other,
+}
+
+impl Encoding {
+    fn of(req: &HttpRequest) -> Encoding {
+        if super::gzip::chosen(req) {
+            return Encoding::Gzip;
+        }
+        let compressed = req
+            .headers()
+            .get_all(actix_web::http::header::ACCEPT_ENCODING)
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.to_ascii_lowercase().contains("deflate"));
+        if compressed {
+            Encoding::Other
+        } else {
+            Encoding::Identity
+        }
+    }
 }
 
 /// Sends a response document as a stream of its chunks, holding its share of
 /// `server.max_response_bytes` until it is sent (or the client goes away); when that
 /// share is not free, 503 with Retry-After. `reserved` is memory taken before the
-/// document was made; it is adjusted to the document's size. `compressed`: the client
-/// asked for compression, and the body is handed on in larger chunks.
+/// document was made; it is adjusted to the document's size.
 fn send(
     state: &AppState,
     document: Document,
     reserved: Option<OwnedSemaphorePermit>,
-    compressed: bool,
+    encoding: Encoding,
 ) -> HttpResponse {
     let len = document.len() as u64;
     let wanted = super::kib(len).min(capacity(state)) as usize;
@@ -252,41 +273,60 @@ fn send(
             Err(_) => return busy(state, len),
         },
     };
-    // Each piece becomes bytes when the connection reaches it: a stored body is
-    // decompressed then, so a response in flight holds its compressed pieces only.
-    let pieces = document.into_pieces().into_iter().map(|piece| {
-        piece.into_bytes().map(Bytes::from).map_err(|e| {
-            // The length is promised: end the connection rather than send less.
-            tracing::error!(error = %e, "a stored record cannot be sent");
-            std::io::Error::other(e.to_string())
-        })
-    });
-    let slices: Box<dyn Iterator<Item = Result<Bytes, std::io::Error>> + Send> = if compressed {
-        Box::new(joined(pieces, COMPRESSED_SLICE))
-    } else {
-        Box::new(pieces.flat_map(|piece| {
-            let (chunk, error) = match piece {
-                Ok(chunk) => (chunk, None),
-                Err(e) => (Bytes::new(), Some(Err(e))),
-            };
-            let len = chunk.len();
-            (0..len)
-                .step_by(SLICE)
-                .map(move |at| Ok(chunk.slice(at..(at + SLICE).min(len))))
-                .chain(error)
-        }))
-    };
-    let stream = futures_util::stream::iter(slices).map(move |slice| {
-        // The permit is released when the stream is dropped: sent, or the client left.
-        let _held = &permit;
-        slice
-    });
-    HttpResponse::Ok()
-        .insert_header((
+    let response = |encoding: Option<&'static str>| {
+        let mut response = HttpResponse::Ok();
+        response.insert_header((
             CONTENT_TYPE,
             HeaderValue::from_static("text/xml; charset=UTF-8"),
-        ))
-        .body(SizedStream::new(len, stream))
+        ));
+        if let Some(encoding) = encoding {
+            response
+                .insert_header((CONTENT_ENCODING, HeaderValue::from_static(encoding)))
+                .insert_header((VARY, HeaderValue::from_static("accept-encoding")));
+        }
+        response
+    };
+    // The permit is released when the stream is dropped: sent, or the client left.
+    let holding = move |slice| {
+        let _held = &permit;
+        slice
+    };
+    // The length is promised (or the gzip trailer is): end the connection rather than
+    // send less.
+    let failed = |e: StoreError| {
+        tracing::error!(error = %e, "a stored record cannot be sent");
+        std::io::Error::other(e.to_string())
+    };
+    if encoding == Encoding::Gzip {
+        // Stored bodies go out as stored; only the markup around them is deflated.
+        let chunks = super::gzip::encode(document).map(move |chunk| chunk.map_err(failed));
+        let stream = futures_util::stream::iter(joined(chunks, COMPRESSED_SLICE)).map(holding);
+        return response(Some("gzip")).streaming(stream);
+    }
+    // Each piece becomes bytes when the connection reaches it: a stored body is
+    // decompressed then, so a response in flight holds its compressed pieces only.
+    let pieces = document
+        .into_pieces()
+        .into_iter()
+        .map(move |piece| piece.into_bytes().map(Bytes::from).map_err(failed));
+    let slices: Box<dyn Iterator<Item = Result<Bytes, std::io::Error>> + Send> =
+        if encoding == Encoding::Other {
+            Box::new(joined(pieces, COMPRESSED_SLICE))
+        } else {
+            Box::new(pieces.flat_map(|piece| {
+                let (chunk, error) = match piece {
+                    Ok(chunk) => (chunk, None),
+                    Err(e) => (Bytes::new(), Some(Err(e))),
+                };
+                let len = chunk.len();
+                (0..len)
+                    .step_by(SLICE)
+                    .map(move |at| Ok(chunk.slice(at..(at + SLICE).min(len))))
+                    .chain(error)
+            }))
+        };
+    let stream = futures_util::stream::iter(slices).map(holding);
+    response(None).body(SizedStream::new(len, stream))
 }
 
 /// The root domain has one endpoint, `/oai`: `/{root}/oai` answers with a permanent
