@@ -15,9 +15,10 @@ use std::cell::RefCell;
 const MAGIC: [u8; 4] = *b"VDF\x01";
 /// Magic, uncompressed size (u64 LE) and CRC-32 of the uncompressed bytes (u32 LE).
 const HEADER: usize = 4 + 8 + 4;
-/// Stored bodies are written once and sent many times: zlib's default level, not its
-/// fastest, so that what goes over the wire is small.
-const LEVEL: u32 = 6;
+/// zlib's fastest level, the one gzip responses were compressed at before bodies were
+/// stored as pieces: an import spends on it what it spent on zstd (level 6 would cost a
+/// quarter more import CPU for a quarter fewer bytes).
+const LEVEL: u32 = 1;
 
 thread_local! {
     static COMPRESSOR: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(LEVEL), false));
@@ -235,7 +236,7 @@ mod tests {
             assert_eq!(piece.crc, crc32fast::hash(&text));
             assert_eq!(decompress(&stored).unwrap(), text);
         }
-        assert!(compress(&b"abc".repeat(10_000)).len() < 200);
+        assert!(compress(&b"abc".repeat(10_000)).len() < 1_000);
     }
 
     #[test]
