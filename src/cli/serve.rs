@@ -19,6 +19,7 @@ pub struct Serve {
 #[async_trait::async_trait(?Send)]
 impl Run for Serve {
     async fn run(self, context: Context) -> anyhow::Result<ExitCode> {
+        crate::xml::alloc::return_freed_memory_sooner();
         let opened = context.open().await?;
         let bind = self
             .bind

@@ -3,7 +3,7 @@
 //! and freeing the tree returns them all, which the C library's allocator serves at
 //! about a fifth of an import's time.
 
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, c_int, c_long, c_void, CStr};
 
 unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
     // SAFETY: mimalloc's malloc has the C signature and contract.
@@ -46,5 +46,69 @@ pub fn use_mimalloc() {
     unsafe {
         // It refuses only missing functions, and none is missing.
         libxml::bindings::xmlMemSetup(Some(free), Some(malloc), Some(realloc), Some(strdup));
+    }
+}
+
+// mimalloc's options (`mi_option_t` of mimalloc 3, the version libmimalloc-sys builds).
+const MI_OPTION_ARENA_EAGER_COMMIT: c_int = 4;
+const MI_OPTION_PURGE_DELAY: c_int = 15;
+
+extern "C" {
+    fn mi_version() -> c_int;
+    fn mi_option_set(option: c_int, value: c_long);
+}
+
+/// Makes mimalloc give freed memory back to the system after 100 ms instead of a second,
+/// and commit its arenas only as they fill, unless `MIMALLOC_PURGE_DELAY` or
+/// `MIMALLOC_ARENA_EAGER_COMMIT` say otherwise. For `serve`: a page of a harvest is read,
+/// sent and freed, and with mimalloc's defaults the memory of the pages sent in the last
+/// second is still held while the next ones are read, so the peak grows with the clients
+/// rather than with the pages in flight. With 32 clients on 2,000 records the peak went
+/// from about 105 to 90 MB at the same CPU per harvest; purging at once (0 ms) saved 10 MB
+/// more but cost a third more CPU. Returns whether the settings were applied.
+pub fn return_freed_memory_sooner() -> bool {
+    // SAFETY: a plain query of the linked library's version.
+    if unsafe { mi_version() } / 10000 != 3 {
+        return false;
+    }
+    let set = |name: &str, option: c_int, value: c_long| {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: `option` is a valid option of this version (checked above); options
+            // may be set at any time.
+            unsafe { mi_option_set(option, value) };
+        }
+    };
+    set("MIMALLOC_PURGE_DELAY", MI_OPTION_PURGE_DELAY, 100);
+    set(
+        "MIMALLOC_ARENA_EAGER_COMMIT",
+        MI_OPTION_ARENA_EAGER_COMMIT,
+        0,
+    );
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    extern "C" {
+        fn mi_option_get(option: c_int) -> c_long;
+    }
+
+    #[test]
+    fn freed_memory_goes_back_sooner() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some()
+            || std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_some()
+        {
+            eprintln!(
+                "mimalloc's options are set in the environment: the defaults are not checked"
+            );
+            return;
+        }
+        assert!(return_freed_memory_sooner(), "mimalloc 3 is linked");
+        // SAFETY: reading a valid option.
+        assert_eq!(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) }, 100);
+        // SAFETY: as above.
+        assert_eq!(unsafe { mi_option_get(MI_OPTION_ARENA_EAGER_COMMIT) }, 0);
     }
 }
