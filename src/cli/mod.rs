@@ -140,7 +140,7 @@ impl Context {
     async fn open_with(&self, create: bool) -> anyhow::Result<Opened> {
         let config = Arc::new(self.config()?);
         let url = self.database.as_deref().unwrap_or(&config.database.url);
-        let max = config.database.max_connections;
+        let max = config.database.pool_size(url);
         let store: Arc<dyn Store> = if create {
             Arc::new(store::open(url, max).await?)
         } else {
@@ -177,7 +177,7 @@ impl Opened {
 async fn open_store(url: Option<&str>, config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = url.unwrap_or(&config.database.url);
     Ok(Arc::new(
-        store::open(url, config.database.max_connections).await?,
+        store::open(url, config.database.pool_size(url)).await?,
     ))
 }
 
