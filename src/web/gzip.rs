@@ -20,15 +20,13 @@ const DEFLATE_FROM: usize = 4096;
 /// A final, empty block with fixed codes: ends the deflate stream.
 const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 
-/// Whether the response to `req` is gzip: the encoding the compression middleware would
-/// choose among those the server offers (identity, gzip, deflate) is gzip. Any other
-/// choice is left to the middleware.
-pub fn chosen(req: &HttpRequest) -> bool {
+/// The encoding the compression middleware would choose for `req` among those the server
+/// offers (identity, gzip, deflate); `None` when the client accepts none of them.
+pub fn negotiated(req: &HttpRequest) -> Option<Encoding> {
     const OFFERED: [Encoding; 3] = [Encoding::identity(), Encoding::gzip(), Encoding::deflate()];
     AcceptEncoding::parse(req)
         .ok()
         .and_then(|accept| accept.negotiate(OFFERED.iter()))
-        .is_some_and(|encoding| encoding == Encoding::gzip())
 }
 
 /// The gzip encoding of `document`, as chunks made when the connection reaches them.
@@ -197,6 +195,10 @@ mod tests {
         let chunks: Vec<_> = encode(c.finish()).collect();
         assert!(chunks.last().unwrap().is_err());
         assert_eq!(chunks.len(), 2, "nothing follows the error");
+    }
+
+    fn chosen(req: &HttpRequest) -> bool {
+        negotiated(req) == Some(Encoding::gzip())
     }
 
     #[test]

@@ -220,18 +220,11 @@ enum Encoding {
 
 impl Encoding {
     fn of(req: &HttpRequest) -> Encoding {
-        if super::gzip::chosen(req) {
-            return Encoding::Gzip;
-        }
-        let compressed = req
-            .headers()
-            .get_all(actix_web::http::header::ACCEPT_ENCODING)
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.to_ascii_lowercase().contains("deflate"));
-        if compressed {
-            Encoding::Other
-        } else {
-            Encoding::Identity
+        use actix_web::http::header::Encoding as Accepted;
+        match super::gzip::negotiated(req) {
+            Some(e) if e == Accepted::gzip() => Encoding::Gzip,
+            Some(e) if e == Accepted::deflate() => Encoding::Other,
+            _ => Encoding::Identity,
         }
     }
 }
