@@ -122,12 +122,13 @@ def fetch(http, url, params, sizes=None):
     return body
 
 
-def harvest(url, verb, prefix, accept_encoding="identity", on_page=None):
+def harvest(url, verb, prefix, accept_encoding="identity", on_page=None, headers=None):
     """A full harvest following resumption tokens over one keep-alive connection. Returns
     counts, bytes, time, and the arguments of every request (to re-issue pages later).
-    `on_page(body)`, if given, sees every page's XML."""
+    `on_page(body)`, if given, sees every page's XML; `headers` go with every request."""
     http = requests.Session()
     http.headers["Accept-Encoding"] = accept_encoding
+    http.headers.update(headers or {})
     params = {"verb": verb, "metadataPrefix": prefix}
     requests_made, items, nbytes, wire, pages = 0, 0, 0, 0, []
     item = RECORD if verb == "ListRecords" else HEADER

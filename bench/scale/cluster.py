@@ -70,7 +70,7 @@ pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    log_format vitrine '$status|$upstream_addr|$upstream_status|$request_time|$body_bytes_sent|$request_uri';
+    log_format vitrine '$status|$upstream_addr|$upstream_status|$request_time|$body_bytes_sent|$http_x_bench_harvest|$request_uri';
     access_log {work}/nginx-access.log vitrine;
     client_body_temp_path {work}/tmp/body;
     proxy_temp_path {work}/tmp/proxy;
@@ -176,17 +176,25 @@ class Cluster:
         path = self.nginx_dir / "nginx-access.log"
         return path.stat().st_size if path.exists() else 0
 
-    def access_log(self, since: int = 0):
+    def access_log(self, since: int = 0, tag: str = "", expect: int = 0, wait_s: float = 10.0):
         """Requests nginx logged since byte offset `since`: dicts with status, upstream
         (the instance's address, or several when nginx tried more than one), upstream_status,
-        seconds, bytes and uri."""
+        seconds, bytes and uri. With `tag`, only the requests that carried it in their
+        `X-Bench-Harvest` header. nginx writes a line after the response has gone out, so
+        with `expect` this waits (up to `wait_s`) until that many lines are there."""
         path = self.nginx_dir / "nginx-access.log"
-        entries = []
-        with open(path, "rb") as f:
-            f.seek(since)
-            for raw in f:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                status, upstream, upstream_status, seconds, nbytes, uri = line.split("|", 5)
-                entries.append({"status": int(status), "upstream": upstream, "upstream_status": upstream_status,
-                                "seconds": float(seconds), "bytes": int(nbytes), "uri": uri})
-        return entries
+        deadline = time.monotonic() + wait_s
+        while True:
+            entries = []
+            with open(path, "rb") as f:
+                f.seek(since)
+                for raw in f:
+                    line = raw.decode("utf-8", "replace").rstrip("\n")
+                    status, upstream, upstream_status, seconds, nbytes, seen_tag, uri = line.split("|", 6)
+                    if tag and seen_tag != tag:
+                        continue
+                    entries.append({"status": int(status), "upstream": upstream, "upstream_status": upstream_status,
+                                    "seconds": float(seconds), "bytes": int(nbytes), "uri": uri})
+            if len(entries) >= expect or time.monotonic() >= deadline:
+                return entries
+            time.sleep(0.05)

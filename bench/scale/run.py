@@ -107,10 +107,13 @@ def proxied_harvest(c: cluster.Cluster, prefix: str, count: int):
 
     mark = c.access_log_mark()
     cpu0 = [hb.proc_cpu(p) for p in c.pids()]
-    result = hb.harvest(c.url, "ListRecords", prefix, on_page=page)
+    # The tag tells this harvest's requests from any other line nginx writes meanwhile
+    # (it logs a request only after the response has gone out).
+    tag = f"{prefix}-{os.getpid()}-{time.time_ns()}"
+    result = hb.harvest(c.url, "ListRecords", prefix, on_page=page, headers={"X-Bench-Harvest": tag})
     result["server_cpu_s"] = [hb.proc_cpu(p) - c0 for p, c0 in zip(c.pids(), cpu0)]
     pages = result.pop("pages")
-    served = c.access_log(mark)
+    served = c.access_log(mark, tag=tag, expect=result["requests"])
     upstreams = [e["upstream"] for e in served]
     per_instance = {b: sum(1 for u in upstreams if u == b.split("//", 1)[1]) for b in c.bases}
     crossings = sum(1 for a, b in zip(upstreams, upstreams[1:]) if a != b)
