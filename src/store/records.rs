@@ -130,8 +130,9 @@ pub trait RecordStore: Send + Sync {
         change: StateChange,
         now: i64,
     ) -> Result<bool, StoreError>;
-    /// Refreshes the query planner's statistics (after large imports): `ANALYZE` on
-    /// PostgreSQL (whose autovacuum may be off or late), `PRAGMA optimize` on SQLite.
+    /// Refreshes the query planner's statistics (after large imports and validator runs):
+    /// `ANALYZE` on PostgreSQL (whose autovacuum may be off or late), `PRAGMA optimize` on
+    /// SQLite.
     async fn refresh_statistics(&self) -> Result<(), StoreError>;
 }
 
@@ -262,7 +263,9 @@ impl RecordStore for SqlStore {
 
     async fn refresh_statistics(&self) -> Result<(), StoreError> {
         let sql = match self.backend {
-            Backend::Postgres => "ANALYZE record, dissemination, payload, parent_ref, record_set",
+            Backend::Postgres => {
+                "ANALYZE record, dissemination, payload, parent_ref, record_set, finding, repair"
+            }
             Backend::Sqlite => "PRAGMA optimize",
         };
         sqlx::raw_sql(sql).execute(&self.pool).await?;

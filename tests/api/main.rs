@@ -30,3 +30,4 @@ mod validator_job;
 mod verbs;
 mod web_auth;
 mod web_client;
+mod zvdd_channel;

@@ -10,7 +10,7 @@ use vitrine::jobs::schedule::Schedule;
 use vitrine::store::{ClaimRequest, HeldRecords, PreparedResult, StateChange, Store};
 use vitrine::validation::record::validate_record;
 
-fn config() -> String {
+pub(crate) fn config() -> String {
     TEST_CONFIG
         .replace(
             "page_size = 10\n",
@@ -45,11 +45,11 @@ async fn try_run(app: &TestApp, domain: &str, full: bool) -> anyhow::Result<JobR
     .await
 }
 
-async fn run_job(app: &TestApp, domain: &str, full: bool) -> JobReport {
+pub(crate) async fn run_job(app: &TestApp, domain: &str, full: bool) -> JobReport {
     try_run(app, domain, full).await.expect("job run")
 }
 
-async fn state(app: &TestApp, domain: &str, local: &str) -> ValidationState {
+pub(crate) async fn state(app: &TestApp, domain: &str, local: &str) -> ValidationState {
     let id = app.status(domain, local).await.id;
     app.store.validation_state(id).await.unwrap().0
 }
