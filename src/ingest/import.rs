@@ -286,7 +286,9 @@ async fn import_with(
         }
     }
     bar.finish_and_clear();
-    if report.created + report.replaced >= 1000 && report.stopped.is_none() {
+    if (report.created + report.replaced) as u64 >= crate::store::REFRESH_STATISTICS_AFTER
+        && report.stopped.is_none()
+    {
         // The tables grew a lot: let the planner see it, or keyset pages may be planned
         // as scans.
         if let Err(e) = store.refresh_statistics().await {

@@ -51,7 +51,10 @@ pub use qa::{
     DomainCounts, DomainStateCount, QaStore, RuleExample, RuleStat, SampleRecord, StateCount,
     TrendPoint, STATES,
 };
-pub use records::{Payload, PutOutcome, PutRecord, RecordStatus, RecordStore, StateChange};
+pub use records::{
+    Payload, PutOutcome, PutRecord, RecordStatus, RecordStore, StateChange,
+    REFRESH_STATISTICS_AFTER,
+};
 pub use relatives::{Relatives, RelativesStore};
 pub use results::{PreparedResult, RecordFailure, ResultStore, SaveOutcome};
 pub use sql::{Backend, SqlStore};

@@ -136,6 +136,10 @@ pub trait RecordStore: Send + Sync {
     async fn refresh_statistics(&self) -> Result<(), StoreError>;
 }
 
+/// After a write of this many records (an import, a validator run), the planner's
+/// statistics are refreshed ([`RecordStore::refresh_statistics`]).
+pub const REFRESH_STATISTICS_AFTER: u64 = 1000;
+
 #[async_trait]
 impl RecordStore for SqlStore {
     async fn put_record(&self, record: &PutRecord, now: i64) -> Result<PutOutcome, StoreError> {

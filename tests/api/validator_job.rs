@@ -49,6 +49,30 @@ pub(crate) async fn run_job(app: &TestApp, domain: &str, full: bool) -> JobRepor
     try_run(app, domain, full).await.expect("job run")
 }
 
+/// Imports, released, two demo records whose defects the repairs fix
+/// (`demo_mono_0001`, `demo_mono_0003`).
+pub(crate) async fn import_repairable(app: &TestApp) {
+    let main = fixtures().join("main");
+    app.import(
+        "ulb",
+        &[
+            main.join("demo_mono_0001.xml"),
+            main.join("demo_mono_0003.xml"),
+        ],
+        true,
+    )
+    .await;
+}
+
+/// Writes a copy of the demo record `file` into `dir` with a defect no repair fixes (no
+/// DEFAULT image group), and returns its path.
+pub(crate) fn without_default_images(file: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixtures().join("main").join(file)).unwrap();
+    let path = dir.join(file);
+    std::fs::write(&path, text.replace("USE=\"DEFAULT\"", "USE=\"ORIGINAL\"")).unwrap();
+    path
+}
+
 pub(crate) async fn state(app: &TestApp, domain: &str, local: &str) -> ValidationState {
     let id = app.status(domain, local).await.id;
     app.store.validation_state(id).await.unwrap().0
@@ -249,26 +273,10 @@ async fn zmets_harvesters_see_records_enter_and_leave_with_diagnostics_on_reques
         formats.all("//o:metadataPrefix"),
         vec!["oai_dc", "mets", "mods", "zmets", "zmods"]
     );
-    let main = fixtures().join("main");
-    app.import(
-        "ulb",
-        &[
-            main.join("demo_mono_0001.xml"),
-            main.join("demo_mono_0003.xml"),
-        ],
-        true,
-    )
-    .await;
-    // An unrepairable defect: no DEFAULT image group.
+    import_repairable(&app).await;
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(main.join("demo_mono_0002.xml")).unwrap();
-    std::fs::write(
-        dir.path().join("broken.xml"),
-        text.replace("USE=\"DEFAULT\"", "USE=\"ORIGINAL\""),
-    )
-    .unwrap();
-    app.import("ulb", &[dir.path().join("broken.xml")], true)
-        .await;
+    let broken = without_default_images("demo_mono_0002.xml", dir.path());
+    app.import("ulb", &[broken], true).await;
     let none = app
         .oai(&[("verb", "ListIdentifiers"), ("metadataPrefix", "zmets")])
         .await;

@@ -1,8 +1,8 @@
 //! The zmets/zmods channel across validator runs: what enters, what leaves, and which
 //! datestamps stay.
 
-use crate::helpers::{fixtures, TestApp};
-use crate::validator_job::{config, run_job, state};
+use crate::helpers::TestApp;
+use crate::validator_job::{config, import_repairable, run_job, state, without_default_images};
 use vitrine::domain::ValidationState;
 
 const VALID: &str = "oai:digital.ulb.example.org:demo_mono_0003";
@@ -32,16 +32,7 @@ async fn header(app: &TestApp, identifier: &str, prefix: &str) -> (String, Strin
 async fn a_record_that_turns_invalid_leaves_the_channel_once_and_unchanged_ones_keep_their_datestamps(
 ) {
     let app = TestApp::spawn_with(&config()).await;
-    let main = fixtures().join("main");
-    app.import(
-        "ulb",
-        &[
-            main.join("demo_mono_0001.xml"),
-            main.join("demo_mono_0003.xml"),
-        ],
-        true,
-    )
-    .await;
+    import_repairable(&app).await;
     run_job(&app, "ulb", false).await;
     let mut entered = Vec::new();
     for id in [TURNS_INVALID, VALID] {
@@ -55,14 +46,8 @@ async fn a_record_that_turns_invalid_leaves_the_channel_once_and_unchanged_ones_
     // A new export of one record loses its DEFAULT image group: no repair fixes that.
     app.clock.advance(5);
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(main.join("demo_mono_0001.xml")).unwrap();
-    std::fs::write(
-        dir.path().join("demo_mono_0001.xml"),
-        text.replace("USE=\"DEFAULT\"", "USE=\"ORIGINAL\""),
-    )
-    .unwrap();
-    app.import("ulb", &[dir.path().join("demo_mono_0001.xml")], true)
-        .await;
+    let broken = without_default_images("demo_mono_0001.xml", dir.path());
+    app.import("ulb", &[broken], true).await;
     run_job(&app, "ulb", false).await;
     assert_eq!(
         state(&app, "ulb", "demo_mono_0001").await,

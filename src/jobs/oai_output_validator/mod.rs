@@ -47,9 +47,6 @@ pub const JOB: &str = "OaiOutputValidator";
 /// Records validated per batch (one transaction each) unless told otherwise.
 pub const BATCH: usize = 128;
 
-/// After a run that validated this many records, the database's planner statistics are
-/// refreshed (as after an import of as many).
-const REFRESH_STATISTICS_AFTER: u64 = 1000;
 /// How long an instance waits for a run it found running elsewhere to reach its
 /// validating phase, to join it.
 pub const JOIN_WAIT: Duration = Duration::from_secs(30);
@@ -262,7 +259,7 @@ impl Job<'_> {
         if let Err(e) = &outcome {
             report.errors.push(format!("run failed: {e:#}"));
         }
-        if report.validated >= REFRESH_STATISTICS_AFTER {
+        if report.validated >= crate::store::REFRESH_STATISTICS_AFTER {
             // The run rewrote findings and the zmets/zmods channel: let the planner see
             // it before the QA snapshot, the next run and the next zmets harvest.
             if let Err(e) = self.store.refresh_statistics().await {
